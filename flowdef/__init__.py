@@ -1,0 +1,44 @@
+"""flowdef: define, check, deploy, run and repair Databricks Lakeflow Jobs as Python code.
+
+    from flowdef import Job, Cron
+
+    job = Job("nightly", params={"catalog": "main"}, trigger=Cron.daily(at="02:30"))
+
+    @job.task
+    def hello(ctx):
+        print("catalog is", ctx.params["catalog"])
+
+``import flowdef`` loads neither networkx, jinja2 nor databricks-sdk (a test enforces it).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from flowdef.compute import Autoscale, ClusterSpec, Environment, ExistingCluster, JobCluster
+from flowdef.errors import ConfigError, DefinitionError, FlowdefError, UserCodeError, WorkspaceError
+from flowdef.job import FunctionHandle, Job, TaskHandle
+from flowdef.model import Retry, RunIf
+from flowdef.refs import JobParamRef, TaskValueRef
+from flowdef.triggers import Continuous, Cron, FileArrival, JobCompletion, Periodic, TableUpdate
+
+if TYPE_CHECKING:
+    from flowdef.runtime import TaskContext, TaskValues
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Autoscale", "ClusterSpec", "ConfigError", "Continuous", "Cron", "DefinitionError", "Environment",
+    "ExistingCluster", "FileArrival", "FlowdefError", "FunctionHandle", "Job", "JobCluster", "JobCompletion",
+    "JobParamRef", "Periodic", "Retry", "RunIf", "TableUpdate", "TaskContext", "TaskHandle", "TaskValueRef",
+    "TaskValues", "UserCodeError", "WorkspaceError", "__version__",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # The runtime (argparse, json) is only needed inside a running task: load it on first use.
+    if name in ("TaskContext", "TaskValues"):
+        from flowdef import runtime
+
+        return getattr(runtime, name)
+    raise AttributeError(f"module 'flowdef' has no attribute {name!r}")

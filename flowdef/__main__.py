@@ -1,0 +1,5 @@
+import sys
+
+from flowdef.cli import main
+
+sys.exit(main())

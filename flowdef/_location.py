@@ -1,0 +1,50 @@
+"""Source locations: where in the user's code a job, task or reference was declared.
+
+Decorators and DSL calls capture the first stack frame outside the flowdef package, so every diagnostic
+can point at the user's own line instead of at flowdef internals or at generated files.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import attrs
+
+_PKG_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+@attrs.frozen
+class Location:
+    """A place in a source file (1-based line and column)."""
+
+    file: str
+    line: int
+    column: int = 1
+
+    def display(self, cwd: str | None = None) -> str:
+        return f"{display_path(self.file, cwd)}:{self.line}:{self.column}"
+
+    def __str__(self) -> str:
+        return self.display()
+
+
+def display_path(path: str, cwd: str | None = None) -> str:
+    """The path relative to the working directory when it lies below it, else as given."""
+    cwd = cwd or os.getcwd()
+    try:
+        rel = os.path.relpath(path, cwd)
+    except ValueError:  # different drive on Windows
+        return path
+    return path if rel.startswith("..") else rel
+
+
+def caller_location() -> Location | None:
+    """The first frame on the stack that is not flowdef's own code (the user's line)."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith(_PKG_DIR) and not filename.startswith("<attrs generated"):
+            return Location(filename, frame.f_lineno)
+        frame = frame.f_back
+    return None

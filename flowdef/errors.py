@@ -1,0 +1,36 @@
+"""The exception hierarchy: one base class, a few specific subclasses with structured attributes.
+
+Exceptions are for misuse at call time (a wrong argument type in the DSL) and for deploy/runtime failures.
+Problems in a job definition are *diagnostics* (see :mod:`flowdef.diagnostics`), collected, never raised.
+"""
+
+from __future__ import annotations
+
+
+class FlowdefError(Exception):
+    """Base class of every error flowdef raises on purpose."""
+
+
+class DefinitionError(FlowdefError, TypeError):
+    """The DSL was called in a way that cannot be recorded (e.g. ``depends_on=42``)."""
+
+
+class ConfigError(FlowdefError):
+    """The project configuration (``[tool.flowdef]`` / ``flowdef.toml``) is unusable."""
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None) -> None:
+        super().__init__(message)
+        self.file = file
+        self.line = line
+
+
+class UserCodeError(FlowdefError):
+    """User code raised while flowdef ran it; the original exception is kept as ``__cause__``."""
+
+    def __init__(self, message: str, *, module: str | None = None) -> None:
+        super().__init__(message)
+        self.module = module
+
+
+class WorkspaceError(FlowdefError):
+    """A call to a Databricks workspace failed (auth, network, API error)."""

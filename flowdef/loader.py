@@ -1,0 +1,136 @@
+"""Explicit discovery: import the modules the user names (default ``pipelines/``) and collect their jobs.
+
+Modules are imported in sorted order, each inside an error boundary: a module that fails to import becomes one
+FD001 diagnostic at the failing line, and the others still load.  Under a directory, only ``.py`` files that
+import ``flowdef`` are imported, so PySpark scripts and notebooks kept beside the job definitions (and run by
+Databricks, not by flowdef) are never executed at load time.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import sys
+import traceback
+from pathlib import Path
+
+import attrs
+
+from flowdef._location import Location
+from flowdef.config import ProjectConfig
+from flowdef.diagnostics import Diagnostic, diag
+from flowdef.job import Job
+from flowdef.model import JobSpec
+
+_FLOWDEF_DIR = os.path.dirname(os.path.abspath(__file__))
+_IMPORTS_FLOWDEF = re.compile(r"^\s*(from|import)\s+flowdef\b", re.M)
+
+
+@attrs.frozen
+class LoadedProject:
+    config: ProjectConfig
+    jobs: tuple[JobSpec, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    files: tuple[Path, ...] = ()
+
+    def job(self, key_or_name: str) -> JobSpec | None:
+        for j in self.jobs:
+            if j.key == key_or_name:
+                return j
+        for j in self.jobs:
+            if j.name == key_or_name:
+                return j
+        return None
+
+
+def discover(config: ProjectConfig, paths: list[str] | None = None) -> tuple[list[Path], list[Diagnostic]]:
+    """The python files to import, sorted, and diagnostics for paths that do not exist."""
+    files: list[Path] = []
+    problems: list[Diagnostic] = []
+    for raw in paths or list(config.pipelines):
+        p = Path(raw)
+        if not p.is_absolute():
+            p = (Path.cwd() / p) if (Path.cwd() / p).exists() else (config.root / p)
+        if p.is_dir():
+            for f in sorted(p.rglob("*.py")):
+                if "__pycache__" in f.parts or any(part.startswith(".") for part in f.relative_to(p).parts):
+                    continue
+                try:
+                    text = f.read_text(encoding="utf-8", errors="replace")
+                except OSError:
+                    continue
+                if _IMPORTS_FLOWDEF.search(text):
+                    files.append(f.resolve())
+        elif p.is_file() and p.suffix == ".py":
+            files.append(p.resolve())
+        else:
+            problems.append(diag("FD004", f"no such pipeline file or directory: {raw}"))
+    return sorted(dict.fromkeys(files)), problems
+
+
+def _module_name(path: Path, root: Path) -> tuple[str, str]:
+    """(module name, sys.path entry) for a file: dotted path from the project root when inside it."""
+    try:
+        rel = path.relative_to(root)
+    except ValueError:
+        return path.stem, str(path.parent)
+    parts = list(rel.with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts), str(root)
+
+
+def _error_location(exc: BaseException, path: Path) -> Location:
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return Location(exc.filename, exc.lineno or 1, exc.offset or 1)
+    best = None
+    for frame, lineno in traceback.walk_tb(exc.__traceback__):
+        filename = frame.f_code.co_filename
+        if filename.startswith(_FLOWDEF_DIR) or filename.startswith("<"):
+            continue
+        if "importlib" in filename:
+            continue
+        best = Location(filename, lineno)
+    return best or Location(str(path), 1)
+
+
+def load(config: ProjectConfig, paths: list[str] | None = None) -> LoadedProject:
+    files, diags = discover(config, paths)
+    jobs: list[JobSpec] = []
+    seen: set[int] = set()
+    for path in files:
+        name, entry = _module_name(path, config.root)
+        if entry not in sys.path:
+            sys.path.insert(0, entry)
+        # Re-import fresh: a long-lived process (tests, watch mode) must see the file as it is now.
+        stale = sys.modules.get(name)
+        if stale is not None:
+            del sys.modules[name]
+        try:
+            module = importlib.import_module(name)
+        except (Exception, SystemExit) as exc:  # the error boundary: one diagnostic, the rest still load
+            sys.modules.pop(name, None)
+            where = _error_location(exc, path)
+            detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+            if isinstance(exc, SyntaxError):
+                detail = f"SyntaxError: {exc.msg}"
+            diags.append(
+                diag("FD001", f"importing module '{name}' failed: {detail}; fix it (the other modules were still loaded)",
+                     where)
+            )
+            continue
+        if getattr(module, "__file__", None) and Path(module.__file__).resolve() != path:
+            diags.append(diag(
+                "FD001",
+                f"module name '{name}' resolves to {module.__file__}, not to this file; rename one of them",
+                Location(str(path), 1),
+            ))
+            continue
+        for value in list(vars(module).values()):
+            if isinstance(value, Job) and id(value) not in seen:
+                defined_here = value.location is None or Path(value.location.file).resolve() == path
+                if defined_here:
+                    seen.add(id(value))
+                    jobs.append(value.to_model(module=name))
+    return LoadedProject(config=config, jobs=tuple(jobs), diagnostics=tuple(diags), files=tuple(files))

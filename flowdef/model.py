@@ -1,0 +1,98 @@
+"""The frozen model: the only truth every phase after loading reads (validate, compile, graph, deploy).
+
+Values are attrs ``@frozen`` with tuples instead of lists; changes go through ``attrs.evolve``.  The model
+expresses intent (a ``Retry``, a ``Cron``, a compute object); only :mod:`flowdef.compiler` knows the wire shape.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import attrs
+
+from flowdef._location import Location
+from flowdef.compute import Compute, Environment, JobCluster
+from flowdef.tasks import TaskKind
+from flowdef.triggers import Trigger
+
+
+class RunIf(str, enum.Enum):
+    """When a task runs, given how its dependencies ended (evaluated after all of them finished)."""
+
+    ALL_SUCCESS = "ALL_SUCCESS"
+    AT_LEAST_ONE_SUCCESS = "AT_LEAST_ONE_SUCCESS"
+    NONE_FAILED = "NONE_FAILED"
+    ALL_DONE = "ALL_DONE"
+    AT_LEAST_ONE_FAILED = "AT_LEAST_ONE_FAILED"
+    ALL_FAILED = "ALL_FAILED"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@attrs.frozen
+class Retry:
+    """Task retries: ``max_retries`` (``-1`` = forever), ``interval`` seconds between attempts' starts."""
+
+    max_retries: int = 1
+    interval: float | None = attrs.field(default=None, kw_only=True)
+    on_timeout: bool = attrs.field(default=False, kw_only=True)
+
+
+@attrs.frozen
+class Dependency:
+    task_key: str
+    outcome: str | None = None
+    location: Location | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class Param:
+    name: str
+    default: str
+    location: Location | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class TaskSpec:
+    key: str
+    kind: TaskKind
+    depends_on: tuple[Dependency, ...] = ()
+    run_if: str | None = None
+    retry: Retry | None = None
+    timeout_seconds: int | None = None
+    compute: Compute | None = None
+    description: str | None = None
+    disabled: bool = False
+    values: tuple[tuple[str, str], ...] = ()  # declared task values: (name, type name)
+    location: Location | None = attrs.field(default=None, eq=False)
+
+
+@attrs.frozen
+class JobSpec:
+    key: str
+    name: str
+    tasks: tuple[TaskSpec, ...] = ()
+    params: tuple[Param, ...] = ()
+    tags: tuple[tuple[str, str], ...] = ()
+    description: str | None = None
+    max_concurrent_runs: int | None = None
+    timeout_seconds: int | None = None
+    triggers: tuple[Trigger, ...] = ()
+    compute: Compute | None = None  # default for tasks that need compute and name none
+    environments: tuple[Environment, ...] = ()  # declared explicitly (tasks' environments are added)
+    job_clusters: tuple[JobCluster, ...] = ()
+    queue: bool | None = None
+    module: str = ""
+    location: Location | None = attrs.field(default=None, eq=False)
+    extra: tuple[tuple[str, Any], ...] = ()  # raw Jobs API settings not yet modelled (validated)
+
+    def task(self, key: str) -> TaskSpec | None:
+        for t in self.tasks:
+            if t.key == key:
+                return t
+        return None
+
+    def param_names(self) -> set[str]:
+        return {p.name for p in self.params}

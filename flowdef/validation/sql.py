@@ -1,0 +1,28 @@
+"""SQL task rules: the template exists, parses, declares its variables, and its ``:markers`` are parameters."""
+
+from __future__ import annotations
+
+from flowdef.diagnostics import Diagnostic
+from flowdef.tasks import SqlFileTask
+from flowdef.validation.structure import JobContext
+
+
+def check(ctx: JobContext) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    sql_tasks = [t for t in ctx.job.tasks if isinstance(t.kind, SqlFileTask)]
+    if not sql_tasks:
+        return out
+    from flowdef import templates
+
+    for task in sql_tasks:
+        path = f"tasks.{task.key}.sql_task"
+        if not (task.kind.warehouse_id or ctx.target.warehouse_id):
+            out.append(ctx.d(
+                "FD405",
+                f"SQL task {task.key!r} has no SQL warehouse: set warehouse_id in target {ctx.target.name!r} "
+                "or pass job.sql(..., warehouse='<id>')",
+                task.location, f"{path}.warehouse_id",
+            ))
+        for problem in templates.check(ctx.config, ctx.job, task, ctx.target):
+            out.append(ctx.d(problem.code, problem.message, problem.location, f"{path}.file"))
+    return out

@@ -1,0 +1,1 @@
+"""The smart-claims example: two Lakeflow jobs from the course lesson on Lakeflow Jobs (lesson 05)."""
