@@ -95,18 +95,33 @@ def _error_location(exc: BaseException, path: Path) -> Location:
     return best or Location(str(path), 1)
 
 
+def _forget(name: str, entry: str) -> None:
+    """Re-import fresh: a long-lived process (tests, watch mode, several projects) must see the files as they
+    are now, and a package of the same name from another folder must not shadow this project's."""
+    sys.modules.pop(name, None)
+    parts = name.split(".")
+    for i in range(1, len(parts)):
+        prefix = ".".join(parts[:i])
+        module = sys.modules.get(prefix)
+        if module is None:
+            continue
+        locations = list(getattr(module, "__path__", []) or [])
+        if not any(str(loc).startswith(entry + os.sep) or str(loc) == entry for loc in locations):
+            for key in [k for k in sys.modules if k == prefix or k.startswith(prefix + ".")]:
+                del sys.modules[key]
+
+
 def load(config: ProjectConfig, paths: list[str] | None = None) -> LoadedProject:
     files, diags = discover(config, paths)
     jobs: list[JobSpec] = []
     seen: set[int] = set()
     for path in files:
         name, entry = _module_name(path, config.root)
-        if entry not in sys.path:
+        if not sys.path or sys.path[0] != entry:
+            if entry in sys.path:
+                sys.path.remove(entry)
             sys.path.insert(0, entry)
-        # Re-import fresh: a long-lived process (tests, watch mode) must see the file as it is now.
-        stale = sys.modules.get(name)
-        if stale is not None:
-            del sys.modules[name]
+        _forget(name, entry)
         try:
             module = importlib.import_module(name)
         except (Exception, SystemExit) as exc:  # the error boundary: one diagnostic, the rest still load

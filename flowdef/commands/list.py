@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from flowdef.commands._common import emit, project
 from flowdef.tasks import FunctionTask, NotebookTask, PythonFileTask, SqlFileTask
@@ -19,7 +20,7 @@ def run(args) -> int:
     if isinstance(loaded, int):
         return loaded
     config, target, proj = loaded
-    emit(list(proj.diagnostics), "text")
+    emit(list(proj.diagnostics), "text", sys.stderr)
     rows = []
     for job in sorted(proj.jobs, key=lambda j: j.key):
         trigger = type(job.triggers[0]).__name__ if job.triggers else "manual"

@@ -22,7 +22,10 @@ def strings(value, path: str) -> Iterator[tuple[str, str]]:
         yield path, value
     elif isinstance(value, (tuple, list)):
         for i, item in enumerate(value):
-            yield from strings(item, f"{path}[{i}]")
+            if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):  # (name, value) pairs
+                yield from strings(item[1], f"{path}.{item[0]}")
+            else:
+                yield from strings(item, f"{path}[{i}]")
     elif isinstance(value, dict):
         for k, v in value.items():
             yield from strings(v, f"{path}.{k}")

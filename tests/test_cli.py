@@ -1,0 +1,132 @@
+"""The CLI is a function: every command tested through ``main(argv)``."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from flowdef.cli import main
+from tests.conftest import FIXTURES, ROOT
+
+CLI = FIXTURES / "cli"
+
+
+def test_validate_examples_clean(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main(["validate"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("ok: 2 jobs, 7 tasks, target dev: 0 errors, 0 warnings")
+
+
+def test_validate_reports_every_problem_with_file_and_line(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main(["validate", str(CLI), "--format", "json"]) == 1
+    found = {(d["code"], d["file"], d["line"]) for d in json.loads(capsys.readouterr().out)}
+    multi, raises = "tests/fixtures/cli/multi_errors.py", "tests/fixtures/cli/raises.py"
+    assert found == {
+        ("FD301", multi, 3),  # Cron and Continuous together
+        ("FD401", multi, 5),  # missing SQL template
+        ("FD101", multi, 6),  # b -> c -> b
+        ("FD202", multi, 6),  # job.params.catlog
+        ("FD104", multi, 8),  # second "a"
+        ("FD107", multi, 8),  # run_if "all_done"
+        ("FD001", raises, 6),  # module raising at import: reported at the raising line
+    }
+
+
+def test_a_broken_module_does_not_hide_the_others(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main(["list", str(CLI), "--format", "json"]) == 1
+    captured = capsys.readouterr()
+    assert [job["key"] for job in json.loads(captured.out)] == ["fine", "multi_errors"]
+    assert "raises.py:6:1: error[FD001]" in captured.err
+
+
+def test_text_format_is_compiler_like(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main(["validate", str(CLI / "multi_errors.py")]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert "tests/fixtures/cli/multi_errors.py:6:1: error[FD101]: dependency cycle: b -> c -> b;" in out[2]
+    assert "did you mean 'catalog'?" in out[3]
+
+
+def test_github_annotations(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main(["validate", str(CLI / "raises.py"), "--format", "github"]) == 1
+    line = capsys.readouterr().out.splitlines()[0]
+    assert line.startswith("::error file=tests/fixtures/cli/raises.py,line=6,col=1,title=FD001 import-failed::")
+
+
+def test_usage_errors_exit_2(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main(["validate", "--target", "nope"]) == 2
+    assert "unknown target 'nope'" in capsys.readouterr().err
+    assert main(["validate", "--format", "xml"]) == 2
+    assert main([]) == 2
+    assert main(["graph", "no_such_job"]) == 2
+    assert "no job 'no_such_job'" in capsys.readouterr().err
+
+
+def test_compile_check_detects_drift(example_project, capsys):
+    assert main(["compile"]) == 0
+    assert main(["compile", "--check"]) == 0
+    payload = example_project / "build" / "smart_claims_ingestion.json"
+    payload.write_text(payload.read_text().replace("01_bronze", "01_bronz"))
+    (example_project / "build" / "stale.json").write_text("{}")
+    capsys.readouterr()
+    assert main(["compile", "--check"]) == 1
+    out = capsys.readouterr().out
+    assert "smart_claims_ingestion.json (on disk)" in out and "stale.json: no longer produced" in out
+
+
+def test_compile_refuses_invalid_project(example_project, capsys):
+    (example_project / "pipelines" / "broken.py").write_text(
+        "from flowdef import Job\njob = Job('broken')\njob.notebook('x', '/nb', depends_on=['y'])\n"
+    )
+    assert main(["compile"]) == 1
+    captured = capsys.readouterr()
+    assert "pipelines/broken.py:3:1: error[FD103]" in captured.out
+    assert not (example_project / "build").exists()
+
+
+def test_unknown_sql_marker_and_template_variable(example_project, capsys):
+    tpl = example_project / "sql_templates" / "silver" / "join_tables_sample.sql"
+    tpl.write_text(tpl.read_text() + "-- {{ undefined_thing }}\nSELECT :not_a_param;\n")
+    assert main(["validate", "--format", "json"]) == 1
+    found = {(d["code"], d["file"], d["line"]) for d in json.loads(capsys.readouterr().out)}
+    assert ("FD402", "sql_templates/silver/join_tables_sample.sql", 6) in found
+    tpl.write_text(tpl.read_text().replace("-- {{ undefined_thing }}\n", ""))
+    assert main(["validate", "--format", "json"]) == 1
+    found = {(d["code"], d["file"], d["line"]) for d in json.loads(capsys.readouterr().out)}
+    assert found == {("FD404", "sql_templates/silver/join_tables_sample.sql", 6)}
+
+
+@pytest.mark.parametrize("fmt,expected", [
+    ("mermaid", ['flowchart TD', 't1["join_tables_create<br/><small>sql</small>"]', "t0 --> t1", "t1 --> t3",
+                 "t2 --> t3", 'AT_LEAST_ONE_SUCCESS']),
+    ("dot", ['digraph "smart_claims_bronze_to_silver"', '"join_tables_create" -> "join_tables_sample";']),
+    ("text", ["join_tables_sample [sql] <- join_tables_create, join_tables_metrics (run_if AT_LEAST_ONE_SUCCESS)"]),
+])
+def test_graph_formats(fmt, expected, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main(["graph", "smart_claims_bronze_to_silver", "--format", fmt]) == 0
+    out = capsys.readouterr().out
+    for piece in expected:
+        assert piece in out
+
+
+def test_list(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "smart_claims_ingestion  ('[dev] smart_claims_ingestion', FileArrival, 3 tasks" in out
+    assert "  - deduplicate_claims [function]" in out
+
+
+def test_config_error_names_file_and_line(tmp_path, capsys, monkeypatch):
+    (tmp_path / "flowdef.toml").write_text('project = "x"\n[targets.dev]\nmode = "devel"\n')
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate"]) == 1
+    err = capsys.readouterr().err
+    assert "flowdef.toml:3:1: error[FD004]: target 'dev': mode must be 'development' or 'production'" in err
