@@ -94,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     ps["apply"].add_argument("--break-lock", action="store_true", help="remove a stale deploy lock first")
     ps["destroy"].add_argument("--yes", "-y", action="store_true", help="do not ask")
     ps["destroy"].add_argument("--break-lock", action="store_true", help="remove a stale deploy lock first")
+    for name in ("apply", "destroy", "bind"):
+        ps[name].add_argument("--lock-timeout", type=float, default=0.0, metavar="SECONDS",
+                              help="wait this long for another deploy's lock (default 0: fail at once)")
+    ps["plan"].add_argument("--detailed-exitcode", action="store_true",
+                            help="exit 2 when the plan has changes (0: none, 1: error)")
 
     p = ps["bind"]
     p.add_argument("job", help="job key in this project")
