@@ -129,6 +129,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
     timeout = 60  # idle keep-alive connections end eventually
     workspace: "FakeWorkspace"  # set on the subclass built per server
 
+    def setup(self) -> None:
+        super().setup()
+        # headers and body go out in two writes; without TCP_NODELAY Nagle + delayed ACK add ~40 ms
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         pass  # quiet; use ws.requests
 
@@ -145,7 +151,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
         if path == "/.well-known/databricks-config":
-            self._send(Response(body={"workspace_id": ws.workspace_id, "oidc_endpoint": f"{ws.host}/oidc"}))
+            self._send(Response(body={"workspace_id": ws.workspace_id}))
             return
         content_type = self.headers.get("Content-Type", "")
         try:
@@ -272,7 +278,7 @@ class FakeWorkspace:
         self._server = _Server(("127.0.0.1", 0), handler)
         self.host = f"http://127.0.0.1:{self._server.server_address[1]}"
         self._runs.host = self.host
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01},
                                         name="flowdef-fake-workspace", daemon=True)
         self._thread.start()
         return self
