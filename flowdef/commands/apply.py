@@ -1,0 +1,88 @@
+"""``flowdef apply``: make the workspace match the code.
+
+Plans without a lock first; a no-op apply stops there and writes nothing.  Otherwise it takes the workspace deploy
+lock, plans again under it, uploads changed artifacts, creates / resets jobs (referenced jobs first, ``--concurrency``
+at once), applies declared permissions, deletes managed jobs no longer in the code only with ``--prune`` (asking on
+a terminal unless ``--yes``), and ends with a summary.  Exit 1 if anything failed, naming each failure.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def run(args) -> int:
+    from flowdef.deploy.session import confirm, connect, fail, prepare
+
+    prepared = prepare(args)
+    if isinstance(prepared, int):
+        return prepared
+    config, target, _proj, desired = prepared
+    if args.prune and getattr(args, "paths", None):
+        print("error: --prune needs the whole project: run apply without PATH arguments", file=sys.stderr)
+        return 2
+    if args.concurrency < 1:
+        print("error: --concurrency must be at least 1", file=sys.stderr)
+        return 2
+    from flowdef.deploy.engine import Deployer, Outcome, summary
+    from flowdef.deploy.lock import break_lock
+    from flowdef.deploy.plan import render_text
+
+    subset = bool(getattr(args, "paths", None))
+    as_json = args.format == "json"
+    try:
+        ws = connect(target)
+        dep = Deployer(ws, project=config.project, target=target.name, root=target.root_path, desired=desired,
+                       concurrency=args.concurrency)
+        if args.break_lock:
+            held = break_lock(ws, target.root_path)
+            print(f"removed the deploy lock held by {held.describe()}" if held else "no deploy lock to remove",
+                  file=sys.stderr)
+
+        def read():
+            state = dep.read_state()
+            if subset:
+                state.managed = {k: v for k, v in state.managed.items() if k in dep.desired}
+            return state, dep.plan(state)
+
+        state, plan = read()
+        if not as_json:
+            print(render_text(plan, prune=args.prune))
+        kept = [] if args.prune else plan.deletes
+        if kept:
+            print(f"note: {len(kept)} managed job(s) no longer in the code were left alone; "
+                  f"`apply --prune` deletes them", file=sys.stderr)
+        confirmed: set[int] | None = None
+        if args.prune and plan.deletes:
+            names = ", ".join(f"{d.key} (job {d.job_id})" for d in plan.deletes)
+            ok = confirm(f"Delete {len(plan.deletes)} job(s): {names}?", args.yes,
+                         f"refusing to delete {len(plan.deletes)} job(s) without confirmation and without a "
+                         f"terminal to ask on: rerun with --yes")
+            if ok is None:
+                return 1
+            if not ok:
+                print("apply cancelled; nothing was changed", file=sys.stderr)
+                return 1
+            confirmed = {int(d.job_id) for d in plan.deletes}
+        outcomes: list[Outcome]
+        if not plan.has_changes(prune=args.prune):
+            outcomes = [Outcome(j.key, "failed", j.job_id, j.reason) for j in plan.conflicts]
+            uploads = 0
+            if not outcomes and not as_json:
+                print("No changes: the workspace matches the code.")
+        else:
+            with dep.lock("apply", timeout=args.lock_timeout):
+                state, plan = read()  # the authoritative plan, made under the lock
+                outcomes = dep.apply(plan, state, prune=args.prune, confirmed_deletes=confirmed)
+            uploads = len(plan.uploads)
+    except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback
+        return fail(exc)
+    failed = [o for o in outcomes if o.action == "failed"]
+    if as_json:
+        print(json.dumps({"target": target.name, "host": ws.host, "uploads": uploads,
+                          "jobs": [{"key": o.key, "action": o.action, "job_id": o.job_id, "error": o.error or None}
+                                   for o in outcomes]}, indent=2, sort_keys=True))
+    elif outcomes:
+        print(("Apply failed: " if failed else "Apply complete: ") + summary(outcomes, uploads))
+    return 1 if failed else 0

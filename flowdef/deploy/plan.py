@@ -1,0 +1,194 @@
+"""The plan: what ``apply`` would do, per job, computed from the compiled payloads and the workspace's jobs.
+
+Pure: :func:`build_plan` takes the desired payloads and what was read from the workspace (managed jobs with their
+full settings, the names of unmanaged jobs) and returns a :class:`Plan`.  Rendering (text / JSON) is here too.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import attrs
+
+from flowdef.compiler import IDENTITY_TAGS
+from flowdef.deploy.diff import Change, diff, short
+from flowdef.deploy.normalize import comparable
+
+CREATE, UPDATE, UNCHANGED, DELETE, CONFLICT = "create", "update", "unchanged", "delete", "conflict"
+_SYMBOL = {CREATE: "+", UPDATE: "~", UNCHANGED: "=", DELETE: "-", CONFLICT: "!"}
+
+
+@attrs.frozen
+class RemoteJob:
+    job_id: int
+    settings: dict  # as the workspace returns them (full settings once fetched)
+
+    @property
+    def tags(self) -> dict:
+        return self.settings.get("tags") or {}
+
+    @property
+    def name(self) -> str:
+        return str(self.settings.get("name", ""))
+
+    @property
+    def key(self) -> str | None:
+        return self.tags.get("flowdef_job")
+
+
+@attrs.frozen
+class JobPlan:
+    key: str
+    action: str
+    name: str
+    job_id: int | None = None
+    changes: tuple[Change, ...] = ()
+    reason: str = ""  # conflicts and deletes: why
+
+    def to_dict(self) -> dict:
+        out: dict[str, Any] = {"key": self.key, "action": self.action, "name": self.name, "job_id": self.job_id}
+        if self.changes:
+            out["changes"] = [c.to_dict() for c in self.changes]
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+@attrs.frozen
+class Plan:
+    target: str
+    host: str
+    jobs: tuple[JobPlan, ...]  # one per desired job, in key order
+    deletes: tuple[JobPlan, ...] = ()  # managed jobs no longer in the code (applied only with --prune)
+    uploads: tuple[str, ...] = ()  # workspace paths of artifacts whose content changed
+    permissions: tuple[str, ...] = ()  # job keys whose declared permissions must be (re)applied
+
+    def by_action(self, action: str) -> list[JobPlan]:
+        return [j for j in self.jobs if j.action == action]
+
+    @property
+    def conflicts(self) -> list[JobPlan]:
+        return self.by_action(CONFLICT)
+
+    def has_changes(self, prune: bool = True) -> bool:
+        return bool(self.by_action(CREATE) or self.by_action(UPDATE) or self.uploads or self.permissions
+                    or (prune and self.deletes))
+
+    def counts(self) -> dict[str, int]:
+        return {
+            CREATE: len(self.by_action(CREATE)),
+            UPDATE: len(self.by_action(UPDATE)),
+            UNCHANGED: len(self.by_action(UNCHANGED)),
+            DELETE: len(self.deletes),
+            CONFLICT: len(self.conflicts),
+            "uploads": len(self.uploads),
+        }
+
+    def to_dict(self) -> dict:
+        return {
+            "target": self.target,
+            "host": self.host,
+            "summary": self.counts(),
+            "jobs": [j.to_dict() for j in self.jobs],
+            "deletes": [j.to_dict() for j in self.deletes],
+            "uploads": list(self.uploads),
+            "permissions": list(self.permissions),
+        }
+
+
+def is_managed(settings: dict, project: str, target: str) -> bool:
+    tags = settings.get("tags") or {}
+    return tags.get("flowdef_project") == project and tags.get("flowdef_target") == target and bool(
+        tags.get("flowdef_job"))
+
+
+def build_plan(
+    desired: dict[str, dict],
+    managed: dict[str, list[RemoteJob]],
+    unmanaged_names: dict[str, list[int]],
+    *,
+    target: str,
+    host: str = "",
+    uploads: tuple[str, ...] = (),
+    permissions: tuple[str, ...] = (),
+) -> Plan:
+    """``desired``: job key -> compiled payload.  ``managed``: job key -> the workspace jobs carrying our identity
+    tags for that key (full settings), oldest first.  ``unmanaged_names``: lower-cased name -> ids of jobs without
+    our tags (for duplicate-name conflicts)."""
+    jobs: list[JobPlan] = []
+    deletes: list[JobPlan] = []
+    for key in sorted(desired):
+        payload = desired[key]
+        name = str(payload.get("name", ""))
+        remotes = managed.get(key) or []
+        if not remotes:
+            clash = unmanaged_names.get(name.lower())
+            if clash:
+                ids = ", ".join(str(i) for i in clash)
+                jobs.append(JobPlan(key, CONFLICT, name, clash[0], reason=(
+                    f"an unmanaged job with the same name exists (job {ids}); refusing to create a duplicate - "
+                    f"adopt it with `flowdef bind {key} {clash[0]}`, or rename one of them")))
+            else:
+                jobs.append(JobPlan(key, CREATE, name))
+            continue
+        keep, extra = remotes[0], remotes[1:]
+        want, have = comparable(payload, keep.settings)
+        changes = tuple(diff(have, want))
+        jobs.append(JobPlan(key, UPDATE if changes else UNCHANGED, name, keep.job_id, changes))
+        for dup in extra:
+            deletes.append(JobPlan(key, DELETE, dup.name, dup.job_id,
+                                   reason=f"duplicate of job {keep.job_id} (same identity tags)"))
+    for key in sorted(set(managed) - set(desired)):
+        for r in managed[key]:
+            deletes.append(JobPlan(key, DELETE, r.name, r.job_id, reason="no longer defined in the code"))
+    return Plan(target=target, host=host, jobs=tuple(jobs), deletes=tuple(deletes), uploads=tuple(uploads),
+                permissions=tuple(permissions))
+
+
+# ------------------------------------------------------------------------------------------------ rendering
+
+
+def render_text(plan: Plan, *, prune: bool | None = None, verbose_unchanged: bool = False) -> str:
+    lines = [f"Plan for target {plan.target}" + (f" ({plan.host})" if plan.host else "") + ":"]
+    for j in plan.jobs:
+        if j.action == UNCHANGED and not verbose_unchanged and j.key not in plan.permissions:
+            continue
+        ident = f" (job {j.job_id})" if j.job_id is not None and j.action != CONFLICT else ""
+        lines.append(f"  {_SYMBOL[j.action]} {j.action:<9} {j.key}{ident}  {json.dumps(j.name, ensure_ascii=False)}")
+        for c in j.changes:
+            if c.op == "~":
+                lines.append(f"      ~ {c.path}: {short(c.old)} -> {short(c.new)}")
+            elif c.op == "+":
+                lines.append(f"      + {c.path}: {short(c.new)}")
+            else:
+                lines.append(f"      - {c.path}: {short(c.old)}")
+        if j.key in plan.permissions:
+            lines.append("      ~ permissions: declared permissions will be applied")
+        if j.reason:
+            lines.append(f"      {j.reason}")
+    for d in plan.deletes:
+        note = "" if prune else "  (only with --prune)"
+        lines.append(f"  - delete    {d.key} (job {d.job_id})  {json.dumps(d.name, ensure_ascii=False)}{note}")
+        lines.append(f"      {d.reason}")
+    if plan.uploads:
+        lines.append(f"  ^ upload    {len(plan.uploads)} artifact(s) changed:")
+        for p in plan.uploads[:20]:
+            lines.append(f"      {p}")
+        if len(plan.uploads) > 20:
+            lines.append(f"      ... and {len(plan.uploads) - 20} more")
+    c = plan.counts()
+    lines.append(
+        f"Plan: {c[CREATE]} to create, {c[UPDATE]} to update, {c[UNCHANGED]} unchanged, "
+        f"{c[DELETE]} to delete" + ("" if prune else " (with --prune)")
+        + f", {c['uploads']} upload(s)" + (f", {c[CONFLICT]} conflict(s)" if c[CONFLICT] else "") + "."
+    )
+    return "\n".join(lines)
+
+
+def render_json(plan: Plan) -> str:
+    return json.dumps(plan.to_dict(), indent=2, sort_keys=True, ensure_ascii=False)
+
+
+__all__ = ["Plan", "JobPlan", "RemoteJob", "build_plan", "is_managed", "render_text", "render_json",
+           "CREATE", "UPDATE", "UNCHANGED", "DELETE", "CONFLICT", "IDENTITY_TAGS"]

@@ -1,0 +1,63 @@
+"""What the deploy commands share: load + validate + compile the project, connect, and talk to the user."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from flowdef.errors import WorkspaceError
+
+
+def prepare(args) -> tuple[Any, Any, Any, list] | int:
+    """(config, target, loaded project, [Desired]) or an exit code after printing why not."""
+    from flowdef import compiler
+    from flowdef.commands._common import project
+    from flowdef.deploy.engine import Desired
+    from flowdef.diagnostics import format_text, has_errors, summary
+    from flowdef.validation import validate_project
+
+    loaded = project(args)
+    if isinstance(loaded, int):
+        return loaded
+    config, target, proj = loaded
+    diags = validate_project(proj, target)
+    if has_errors(diags):
+        errors = [d for d in diags if getattr(d, "severity", "error") == "error"] or list(diags)
+        print(format_text(errors), file=sys.stderr)
+        print(f"{args.command} stopped: {summary(diags)}; nothing was sent to the workspace", file=sys.stderr)
+        return 1
+    permissions = getattr(compiler, "permissions", None)  # added by the task-kinds work; optional
+    desired = []
+    for job in sorted(proj.jobs, key=lambda j: j.key):
+        compiled = compiler.compile_job(job, target, config)
+        desired.append(Desired.of(compiled, permissions(job) if permissions is not None else None))
+    return config, target, proj, desired
+
+
+def connect(target):
+    from flowdef.deploy.client import Workspace
+
+    return Workspace(host=target.host, profile=target.profile)
+
+
+def fail(exc: BaseException) -> int:
+    """Print one clear line for a deploy failure; exit code 1."""
+    from flowdef.deploy.client import describe
+
+    text = str(exc) if isinstance(exc, WorkspaceError) else describe(exc)
+    print(f"error: {text}", file=sys.stderr)
+    return 1
+
+
+def confirm(question: str, yes: bool, refuse: str) -> bool | None:
+    """True to go on; False if the user said no; None when there is no terminal to ask and no --yes."""
+    if yes:
+        return True
+    if not sys.stdin.isatty():
+        print(f"error: {refuse}", file=sys.stderr)
+        return None
+    try:
+        answer = input(f"{question} [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")
