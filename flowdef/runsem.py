@@ -63,28 +63,28 @@ import graphlib
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 __all__ = [
-    "RUN",
-    "RUN_IF_VALUES",
     "CONDITION_OPS",
     "INFINITE_RETRY_CAP",
-    "TaskResult",
+    "REPAIRABLE_STATES",
+    "RUN",
+    "RUN_IF_VALUES",
     "Outcome",
+    "TaskResult",
     "compare",
     "decide",
     "dependencies",
     "downstream_of",
-    "upstream_of",
-    "topological_order",
-    "repair_selection",
-    "simulate",
-    "run_result",
     "expand_only",
-    "is_success",
     "for_each_result",
-    "REPAIRABLE_STATES",
+    "is_success",
+    "repair_selection",
+    "run_result",
+    "simulate",
+    "topological_order",
+    "upstream_of",
 ]
 
 RUN: Literal["RUN"] = "RUN"
@@ -361,7 +361,7 @@ class Outcome:
     error: str | None = None
 
 
-ExecuteResult = Union[str, Outcome]
+ExecuteResult = str | Outcome
 
 
 @dataclass(frozen=True)
@@ -459,7 +459,7 @@ def _execute_with_retries(
     for attempt in range(limit):
         try:
             raw = execute(key, attempt)
-        except Exception as exc:  # a crashing executor fails the attempt, like a task error would
+        except Exception as exc:  # noqa: BLE001 - a crashing executor fails the attempt, like a task error
             raw = Outcome("FAILED", error=f"{type(exc).__name__}: {exc}")
         outcome = raw if isinstance(raw, Outcome) else Outcome(str(raw))
         if "condition_task" in task and outcome.state == "SUCCESS" and outcome.outcome is None:

@@ -17,12 +17,14 @@ import pytest
 
 pytest.importorskip("databricks.sdk")
 
-from databricks.sdk import errors  # noqa: E402
-from databricks.sdk.service import jobs  # noqa: E402
-from databricks.sdk.service.workspace import ImportFormat, Language, ObjectType  # noqa: E402
+from databricks.sdk import errors
+from databricks.sdk.service import jobs
+from databricks.sdk.service.workspace import ImportFormat, Language, ObjectType
 
-from flowdef.testing import ApiError, FakeWorkspace, Fault, LoggedRequest  # noqa: E402
-from flowdef.testing.pytest_plugin import fake_workspace  # noqa: E402,F401 - the fixture under test
+from flowdef.testing import ApiError, FakeWorkspace, Fault, LoggedRequest, pytest_plugin
+
+# tests/conftest.py is not ours and pytest_plugins only works there: bind the fixture under test here
+fake_workspace = pytest_plugin.fake_workspace
 
 ME = "someone@example.com"
 
@@ -120,7 +122,7 @@ def test_env_for_subprocesses(fake_workspace):
         " headers={'Authorization': 'Bearer ' + os.environ['DATABRICKS_TOKEN']});"
         "print(json.load(urllib.request.urlopen(r))['userName'])"
     )
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=20)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=20, check=True)
     assert out.stdout.strip() == ME
 
 
@@ -624,7 +626,7 @@ def test_retries_and_task_values(fake_workspace, w):
     assert gate.condition_task.outcome == "true"  # numeric: 10 > 9
 
 
-def test_run_polls_cancel_and_list_runs(w):
+def test_run_polls_cancel_and_list_runs():
     with FakeWorkspace(run_polls=2) as ws:
         w = ws.client()
         job_id = w.jobs.create(name="slow", tasks=[nb("a")]).job_id
@@ -652,3 +654,44 @@ def test_run_now_only_subset(w):
     assert _states(run) == {"a": "SUCCESS", "b": "SUCCESS"}
     with pytest.raises(errors.InvalidParameterValue):
         w.jobs.run_now(job_id, only=["zzz"])
+
+
+def test_for_each_iterations_and_failures(fake_workspace, w):
+    payload = {"name": "loop", "parameters": [{"name": "ids", "default": "[1, 2, 3]"}], "tasks": [
+        {"task_key": "loop", "for_each_task": {"inputs": "{{job.parameters.ids}}", "concurrency": 2,
+                                               "task": raw_task("body")}},
+        raw_task("after", "loop"),
+    ]}
+    job_id = create_raw(w, payload)["job_id"]
+    run = w.jobs.run_now(job_id).result()
+    loop = next(t for t in run.tasks if t.task_key == "loop")
+    assert loop.for_each_task.stats.task_run_stats.succeeded_iterations == 3
+    fake_workspace.fail_task(job_id, "body", times=1)
+    with pytest.raises(errors.OperationFailed):
+        w.jobs.run_now(job_id).result()
+    run = w.jobs.get_run(next(iter(w.jobs.list_runs(job_id=job_id))).run_id)
+    assert _states(run) == {"loop": "FAILED", "after": "UPSTREAM_FAILED"}
+    assert next(t for t in run.tasks if t.task_key == "loop").for_each_task.stats.task_run_stats.failed_iterations == 1
+
+
+def test_get_run_paginates_large_runs(fake_workspace, w):
+    job_id = fake_workspace.add_job({"name": "wide", "tasks": [raw_task(f"t{i:03d}") for i in range(130)]})
+    run_id = w.jobs.run_now(job_id).response.run_id
+    first = w.api_client.do("GET", "/api/2.2/jobs/runs/get", query={"run_id": run_id})
+    assert len(first["tasks"]) == 100 and first["next_page_token"]
+    run = w.jobs.get_run(run_id)  # JobsExt.get_run merges the pages
+    assert len(run.tasks) == 130 and run.state.result_state == jobs.RunResultState.SUCCESS
+
+
+def test_seeding_helpers(fake_workspace, w):
+    fake_workspace.write_file(f"{HOME}/lib/util.py", b"x = 1")
+    fake_workspace.write_file(f"{HOME}/lib/nb", b"print(1)", notebook_language="PYTHON")
+    obj = fake_workspace.state.files[f"{HOME}/lib/util.py"]
+    assert (obj.object_type, obj.content, obj.language) == ("FILE", b"x = 1", None)
+    assert fake_workspace.state.files[f"{HOME}/lib/nb"].language == "PYTHON"
+    assert w.workspace.get_status(f"{HOME}/lib").object_type == ObjectType.DIRECTORY
+    job_id = fake_workspace.add_job({"name": "seeded", "tasks": [raw_task("a")]})
+    assert fake_workspace.get_job(job_id)["tasks"][0]["run_if"] == "ALL_SUCCESS"
+    assert [r.path for r in fake_workspace.requests] == ["/api/2.0/workspace/get-status"]  # seeding is not logged
+    with pytest.raises(FileNotFoundError):
+        fake_workspace.read_file("/nope")

@@ -9,13 +9,22 @@ import itertools
 import pytest
 
 from flowdef import runsem
-from flowdef.runsem import RUN, Outcome, TaskResult, compare, decide, repair_selection, simulate
+from flowdef.runsem import (
+    RUN,
+    Outcome,
+    TaskResult,
+    compare,
+    decide,
+    repair_selection,
+    simulate,
+)
 
 
 def test_module_is_light_and_doctests_pass():
     assert doctest.testmod(runsem).failed == 0
     # the module must stay light: standard library only
-    source = open(runsem.__file__, encoding="utf-8").read()
+    with open(runsem.__file__, encoding="utf-8") as handle:
+        source = handle.read()
     assert "networkx" not in source.replace("not networkx", "")
     assert "import graphlib" in source
 
@@ -266,7 +275,7 @@ def test_retries_exhausted():
 
 def test_no_retry_by_default_and_timeout_needs_flag():
     assert simulate([t("a")], outcomes(fails={"a"}))["a"].attempts == 1
-    timeout = lambda key, attempt: "TIMEDOUT"  # noqa: E731 - tiny executor
+    timeout = lambda key, attempt: "TIMEDOUT"
     assert simulate([t("a", max_retries=2)], timeout)["a"].attempts == 1
     res = simulate([t("a", max_retries=2, retry_on_timeout=True)], timeout)
     assert res["a"].attempts == 3 and res["a"].state == "TIMEDOUT"

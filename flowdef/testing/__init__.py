@@ -20,4 +20,4 @@ from flowdef.testing.faults import Fault
 from flowdef.testing.server import FakeWorkspace, LoggedRequest
 from flowdef.testing.state import ApiError
 
-__all__ = ["FakeWorkspace", "Fault", "LoggedRequest", "ApiError"]
+__all__ = ["ApiError", "FakeWorkspace", "Fault", "LoggedRequest"]

@@ -4,7 +4,7 @@ parsing helpers that fail the way the service does (400 INVALID_PARAMETER_VALUE)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from flowdef.testing.state import ApiError, invalid
 
@@ -24,7 +24,7 @@ class Response:
     status: int = 200
     body: Any = field(default_factory=dict)  # dict -> JSON; bytes -> sent as is
     headers: dict[str, str] = field(default_factory=dict)
-    content_type: Optional[str] = None
+    content_type: str | None = None
 
 
 def body_dict(req: Request) -> dict[str, Any]:
@@ -50,7 +50,7 @@ def need_int(source: dict[str, Any], name: str) -> int:
     return parse_int(source[name], name)
 
 
-def opt_int(source: dict[str, Any], name: str, default: Optional[int] = None) -> Optional[int]:
+def opt_int(source: dict[str, Any], name: str, default: int | None = None) -> int | None:
     if source.get(name) in (None, ""):
         return default
     return parse_int(source[name], name)

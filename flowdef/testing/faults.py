@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
-from typing import Any, Literal, Optional, Union
+from typing import Any, Literal
 
 __all__ = ["Fault", "FaultSet", "default_error_body"]
 
@@ -59,12 +59,12 @@ def default_error_body(status: int) -> dict[str, str]:
 class Fault:
     """One injected failure; see the module docstring for the matching rules and actions."""
 
-    method: Optional[str] = None
-    path: Union[str, "re.Pattern[str]"] = "/"
+    method: str | None = None
+    path: str | re.Pattern[str] = "/"
     status: int = 503
-    times: Optional[int] = 1
+    times: int | None = 1
     body: Any = None
-    retry_after: Optional[int] = None
+    retry_after: int | None = None
     latency: float = 0.0
     action: Action = "status"
     fired: int = field(default=0, init=False)
@@ -129,7 +129,7 @@ class FaultSet:
         with self._lock:
             return [f for f in self._faults if not f.exhausted]
 
-    def take(self, method: str, path: str) -> Optional[Fault]:
+    def take(self, method: str, path: str) -> Fault | None:
         """The first live fault matching the request, with its counter advanced (internal)."""
         with self._lock:
             for fault in self._faults:

@@ -19,7 +19,7 @@ Shapes follow databricks-sdk 0.162 (``service/jobs.py`` and the ``JobsExt`` mixi
 from __future__ import annotations
 
 import copy
-from typing import Any, Optional
+from typing import Any
 
 from flowdef.testing._wire import (
     Request,
@@ -33,9 +33,17 @@ from flowdef.testing._wire import (
     parse_int,
 )
 from flowdef.testing.jobs_validate import fill_defaults, validate
-from flowdef.testing.state import ApiError, JobMeta, Options, WorkspaceState, invalid, not_found, now_ms
+from flowdef.testing.state import (
+    ApiError,
+    JobMeta,
+    Options,
+    WorkspaceState,
+    invalid,
+    not_found,
+    now_ms,
+)
 
-__all__ = ["JobsApi", "PERMISSION_LEVELS"]
+__all__ = ["PERMISSION_LEVELS", "JobsApi"]
 
 PAGE_SIZE = 100
 PAGED_ARRAYS = ("tasks", "job_clusters", "environments", "parameters")
@@ -75,7 +83,7 @@ class JobsApi:
             self.state.job_meta[job_id].creator_user_name
 
     def add_job(self, settings: dict[str, Any], api_version: str = "2.2",
-                access_control_list: Optional[list] = None) -> int:
+                access_control_list: list | None = None) -> int:
         """Validate, store and grant ownership; returns the new job id (caller holds the lock)."""
         stored = self._prepare(settings, "settings", api_version)
         acl = self._check_acl(access_control_list or [])

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import graphlib
 import re
-from typing import Any, Iterable, Optional
+from collections.abc import Iterable
+from typing import Any
 
 from flowdef.testing.state import ApiError, invalid
 
-__all__ = ["validate", "fill_defaults", "TASK_TYPES", "SERVER_DEFAULTS_DOC", "MAX_TASKS"]
+__all__ = ["MAX_TASKS", "SERVER_DEFAULTS_DOC", "TASK_TYPES", "fill_defaults", "validate"]
 
 MAX_TASKS = 1000
 
@@ -202,7 +203,7 @@ def _validate_schedule(schedule: Any, where: str) -> None:
     _check_timezone(str(schedule["timezone_id"]), where)
 
 
-def quartz_problem(expr: str) -> Optional[str]:
+def quartz_problem(expr: str) -> str | None:
     """A light syntactic Quartz check (None = looks fine).  Uses ``flowdef.quartz.parse`` when that
     module exists, so the fake and the compiler agree; otherwise only field count, characters and
     the day-of-month/day-of-week ``?`` rule are checked (Quartz itself is not re-implemented)."""
@@ -233,11 +234,11 @@ def _check_timezone(tz: str, where: str) -> None:
 
     try:
         zoneinfo.ZoneInfo("UTC")
-    except Exception:  # no tz database on this machine: cannot judge, accept
+    except Exception:  # noqa: BLE001 - no tz database on this machine: cannot judge, accept
         return
     try:
         zoneinfo.ZoneInfo(tz)
-    except Exception:
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise invalid(f"Invalid timezone_id {tz!r} in {where}.") from None
 
 

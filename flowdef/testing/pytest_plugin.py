@@ -13,7 +13,7 @@ by importing the fixture into a test module::
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 

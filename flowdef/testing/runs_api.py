@@ -25,13 +25,31 @@ from __future__ import annotations
 import copy
 import json
 import re
-from typing import Any, Optional
+from typing import Any
 
 from flowdef import runsem
-from flowdef.testing._wire import Request, Response, body_dict, decode_token, encode_token, need_int, opt_bool, opt_int
-from flowdef.testing.state import ApiError, Options, RunRecord, TaskRun, WorkspaceState, invalid, not_found, now_ms
+from flowdef.testing._wire import (
+    Request,
+    Response,
+    body_dict,
+    decode_token,
+    encode_token,
+    need_int,
+    opt_bool,
+    opt_int,
+)
+from flowdef.testing.state import (
+    ApiError,
+    Options,
+    RunRecord,
+    TaskRun,
+    WorkspaceState,
+    invalid,
+    not_found,
+    now_ms,
+)
 
-__all__ = ["RunsApi", "DEFAULT_TASK_ERROR"]
+__all__ = ["DEFAULT_TASK_ERROR", "RunsApi"]
 
 DEFAULT_TASK_ERROR = "Workload failed, see run output for details"
 PAGE_SIZE = 100
@@ -87,9 +105,9 @@ class RunsApi:
         raw = self.substitute(str(loop.get("inputs", "[]")), record, task_key)
         try:
             items = json.loads(raw)
-            if not isinstance(items, list):
-                raise ValueError("not an array")
         except ValueError:
+            items = None
+        if not isinstance(items, list):
             return runsem.Outcome("FAILED", error=f"for_each_task inputs must be a JSON array, got {raw!r}")
         inner_key = (loop.get("task") or {}).get("task_key", "")
         states = []
@@ -101,7 +119,7 @@ class RunsApi:
         return runsem.Outcome(state, error=None if state == "SUCCESS" else
                               f"{states.count('FAILED')} of {len(states)} iterations failed")
 
-    def _forced_failure(self, job_id: int, task_key: str) -> Optional[str]:
+    def _forced_failure(self, job_id: int, task_key: str) -> str | None:
         entry = self.state.task_failures.get((job_id, task_key))
         if entry is None:
             return None
@@ -135,8 +153,8 @@ class RunsApi:
 
         return _REF.sub(repl, str(text))
 
-    def _execute(self, record: RunRecord, tasks: list[dict[str, Any]], selected: Optional[set[str]],
-                 previous: Optional[dict[str, runsem.TaskResult]]) -> list[int]:
+    def _execute(self, record: RunRecord, tasks: list[dict[str, Any]], selected: set[str] | None,
+                 previous: dict[str, runsem.TaskResult] | None) -> list[int]:
         specs = {t["task_key"]: copy.deepcopy(t) for t in tasks}
         started = now_ms()
         results = runsem.simulate(tasks, self._executor(record, specs), selected=selected, previous=previous)
@@ -348,7 +366,7 @@ class RunsApi:
                 out["logs_truncated"] = False
         return Response(body=out)
 
-    def _find_task_run(self, run_id: int) -> Optional[tuple[RunRecord, TaskRun]]:
+    def _find_task_run(self, run_id: int) -> tuple[RunRecord, TaskRun] | None:
         for record in self.state.runs.values():
             for task in record.tasks.values():
                 if run_id == task.run_id or run_id in task.attempt_run_ids:
@@ -456,7 +474,7 @@ class RunsApi:
                     if task.attempt_run_ids else task.run_id})
         return out
 
-    def _history_item(self, record: RunRecord, kind: str, repair_id: Optional[int], task_ids: list[int]) -> dict:
+    def _history_item(self, record: RunRecord, kind: str, repair_id: int | None, task_ids: list[int]) -> dict:
         state, status = self._run_state(record, running=False)
         item = {"type": kind, "start_time": record.start_time if kind == "ORIGINAL" else now_ms(),
                 "end_time": record.end_time, "state": state, "status": status, "task_run_ids": task_ids}

@@ -23,9 +23,10 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Optional, Union
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from flowdef.testing._wire import Request, Response
@@ -54,7 +55,7 @@ class LoggedRequest:
     method: str
     path: str
     query: dict
-    body: Union[dict, list, bytes, None]
+    body: dict | list | bytes | None
     status: int
     dropped: bool = False
 
@@ -127,7 +128,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "flowdef-fake-databricks/1"
     timeout = 60  # idle keep-alive connections end eventually
-    workspace: "FakeWorkspace"  # set on the subclass built per server
+    workspace: FakeWorkspace  # set on the subclass built per server
 
     def setup(self) -> None:
         super().setup()
@@ -135,7 +136,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # quiet; use ws.requests
 
     def do_GET(self) -> None:
@@ -179,7 +180,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         else:
             self._send(response)
 
-    def _respond(self, path: str, query: dict, body: Any, parse_error: Optional[ApiError]) -> Response:
+    def _respond(self, path: str, query: dict, body: Any, parse_error: ApiError | None) -> Response:
         ws = self.workspace
         auth = self.headers.get("Authorization", "")
         if not auth.startswith("Bearer "):
@@ -193,7 +194,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return ws._routes.dispatch(Request(self.command, path, query, body))
         except ApiError as exc:
             return Response(exc.status, exc.body(), exc.headers)
-        except Exception as exc:  # a bug in the fake must not hang the client: answer 500
+        except Exception as exc:  # noqa: BLE001 - a bug in the fake must not hang the client: answer 500
             return Response(500, {"error_code": "INTERNAL_ERROR", "message": f"fake workspace error: {exc!r}"})
 
     def _send(self, response: Response) -> None:
@@ -265,13 +266,13 @@ class FakeWorkspace:
         self._routes = _Routes(self._jobs, self._runs, self._workspace)
         self._log_lock = threading.Lock()
         self._log_entries: list[LoggedRequest] = []
-        self._server: Optional[_Server] = None
-        self._thread: Optional[threading.Thread] = None
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
         self.host = ""
 
     # ------------------------------------------------------------------ lifecycle
 
-    def start(self) -> "FakeWorkspace":
+    def start(self) -> FakeWorkspace:
         if self._server is not None:
             return self
         handler = type("FakeWorkspaceHandler", (_RequestHandler,), {"workspace": self})
@@ -292,10 +293,10 @@ class FakeWorkspace:
             self._thread.join(timeout=5)
         self._server = self._thread = None
 
-    def __enter__(self) -> "FakeWorkspace":
+    def __enter__(self) -> FakeWorkspace:
         return self.start()
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     # ------------------------------------------------------------------ clients
@@ -307,7 +308,9 @@ class FakeWorkspace:
         the config is built.  Defaults: ``retry_timeout_seconds=60`` (SDK default 300) and
         ``http_timeout_seconds=30``; pass any ``Config`` attribute to override.
         """
-        from databricks.sdk import WorkspaceClient  # heavy (>1 s): imported only when needed
+        from databricks.sdk import (
+            WorkspaceClient,  # heavy (>1 s): imported only when needed
+        )
         from databricks.sdk.config import Config
 
         if not self.host:
@@ -344,7 +347,7 @@ class FakeWorkspace:
         """Requests with a mutating method (POST/PUT/PATCH/DELETE), rejected ones included."""
         return [r for r in self.requests if r.method in _MUTATING and r.path not in READ_ONLY_POSTS]
 
-    def count(self, method: Optional[str] = None, path: Optional[str] = None) -> int:
+    def count(self, method: str | None = None, path: str | None = None) -> int:
         """How many logged requests have this method and exact path (None = any)."""
         return sum(1 for r in self.requests
                    if (method is None or r.method == method.upper()) and (path is None or r.path == path))
@@ -371,7 +374,7 @@ class FakeWorkspace:
     def run_polls(self, value: int) -> None:
         self.options.run_polls = value
 
-    def add_job(self, settings: dict[str, Any], *, access_control_list: Optional[list] = None) -> int:
+    def add_job(self, settings: dict[str, Any], *, access_control_list: list | None = None) -> int:
         """Seed a job (validated and defaulted like ``jobs/create``); returns its id.  Raises
         :class:`~flowdef.testing.state.ApiError` for settings the service would reject."""
         with self.state.lock:
@@ -397,7 +400,7 @@ class FakeWorkspace:
                 raise FileNotFoundError(path)
             return obj.content
 
-    def write_file(self, path: str, content: bytes, *, notebook_language: Optional[str] = None) -> None:
+    def write_file(self, path: str, content: bytes, *, notebook_language: str | None = None) -> None:
         """Seed a workspace file (or a notebook with ``notebook_language``), creating parents."""
         with self.state.lock:
             norm = normalize(path)
@@ -405,7 +408,7 @@ class FakeWorkspace:
             fmt = "SOURCE" if notebook_language else "RAW"
             self._workspace.put_object(norm, content, fmt, notebook_language, overwrite=True)
 
-    def fail_task(self, job_id: int, task_key: str, times: Optional[int] = 1, *, error: Optional[str] = None) -> None:
+    def fail_task(self, job_id: int, task_key: str, times: int | None = 1, *, error: str | None = None) -> None:
         """Make the next ``times`` executions of ``task_key`` in ``job_id`` fail (None = always).
         Retries and repairs count as executions; a for_each inner task key fails iterations."""
         with self.state.lock:
@@ -416,8 +419,8 @@ class FakeWorkspace:
         with self.state.lock:
             self.state.task_values.setdefault((job_id, task_key), {}).update(values)
 
-    def set_task_output(self, job_id: int, task_key: str, *, logs: Optional[str] = None,
-                        notebook_result: Optional[str] = None, error_trace: Optional[str] = None) -> None:
+    def set_task_output(self, job_id: int, task_key: str, *, logs: str | None = None,
+                        notebook_result: str | None = None, error_trace: str | None = None) -> None:
         """What ``runs/get-output`` returns for successful (logs / notebook result) or failed
         (error_trace) executions of ``task_key``."""
         out = {"logs": logs, "notebook_result": notebook_result, "error_trace": error_trace}

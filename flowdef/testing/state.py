@@ -13,9 +13,9 @@ import itertools
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
-__all__ = ["ApiError", "Options", "WorkspaceObject", "JobMeta", "TaskRun", "RunRecord", "WorkspaceState", "now_ms"]
+__all__ = ["ApiError", "JobMeta", "Options", "RunRecord", "TaskRun", "WorkspaceObject", "WorkspaceState", "now_ms"]
 
 
 def now_ms() -> int:
@@ -25,7 +25,7 @@ def now_ms() -> int:
 class ApiError(Exception):
     """A Databricks-shaped error response: HTTP ``status`` + ``{"error_code", "message"}``."""
 
-    def __init__(self, status: int, error_code: Any, message: str, headers: Optional[dict] = None):
+    def __init__(self, status: int, error_code: Any, message: str, headers: dict | None = None):
         super().__init__(f"{status} {error_code}: {message}")
         self.status = status
         self.error_code = error_code
@@ -51,7 +51,7 @@ class Options:
     not_found_style: str = "modern"  # "modern": 404 RESOURCE_DOES_NOT_EXIST; "legacy": 400 INVALID_PARAMETER_VALUE
 
 
-def not_found(kind: str, ident: Any, options: "Options") -> ApiError:
+def not_found(kind: str, ident: Any, options: Options) -> ApiError:
     """``Job 123 does not exist.`` / ``Run 5 does not exist.`` in the configured style.
 
     The SDK itself maps the legacy 400 INVALID_PARAMETER_VALUE "Job .* does not exist" answer of
@@ -76,7 +76,7 @@ class WorkspaceObject:
     object_type: str  # NOTEBOOK | FILE | DIRECTORY
     object_id: int
     content: bytes = b""
-    language: Optional[str] = None
+    language: str | None = None
     created_at: int = field(default_factory=now_ms)
     modified_at: int = field(default_factory=now_ms)
 
@@ -116,10 +116,10 @@ class TaskRun:
     task_key: str
     run_id: int
     spec: dict[str, Any]
-    state: Optional[str] = None  # result state once finished
+    state: str | None = None  # result state once finished
     attempts: int = 0
-    outcome: Optional[str] = None
-    error: Optional[str] = None
+    outcome: str | None = None
+    error: str | None = None
     start_time: int = 0
     end_time: int = 0
     execution_count: int = 0
@@ -142,7 +142,7 @@ class RunRecord:
     job_parameter_defaults: dict[str, str]
     tasks: dict[str, TaskRun] = field(default_factory=dict)
     job_clusters: list[dict[str, Any]] = field(default_factory=list)
-    result_state: Optional[str] = None
+    result_state: str | None = None
     end_time: int = 0
     #: runs/get polls that still report RUNNING before the results become visible
     polls_remaining: int = 0
@@ -157,7 +157,7 @@ class RunRecord:
         return self.result_state is not None and self.polls_remaining <= 0
 
     @property
-    def latest_repair_id(self) -> Optional[int]:
+    def latest_repair_id(self) -> int | None:
         return self.repairs[-1]["id"] if self.repairs else None
 
 

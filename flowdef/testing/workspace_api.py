@@ -29,9 +29,15 @@ import posixpath
 from typing import Any
 
 from flowdef.testing._wire import Request, Response, body_dict, opt_bool
-from flowdef.testing.state import ApiError, WorkspaceObject, WorkspaceState, invalid, now_ms
+from flowdef.testing.state import (
+    ApiError,
+    WorkspaceObject,
+    WorkspaceState,
+    invalid,
+    now_ms,
+)
 
-__all__ = ["WorkspaceApi", "NOTEBOOK_HEADERS"]
+__all__ = ["NOTEBOOK_HEADERS", "WorkspaceApi"]
 
 _LANG_BY_EXT = {".py": "PYTHON", ".sql": "SQL", ".scala": "SCALA", ".r": "R"}
 NOTEBOOK_HEADERS = {
@@ -155,7 +161,7 @@ class WorkspaceApi:
         else:
             content = bytes(raw or b"")
         if len(content) > 10 * 1024 * 1024:
-            raise ApiError(400, "MAX_NOTEBOOK_SIZE_EXCEEDED", "File size imported is (%d bytes), exceeded max size (10485760 bytes)" % len(content))
+            raise ApiError(400, "MAX_NOTEBOOK_SIZE_EXCEEDED", f"File size imported is ({len(content)} bytes), exceeded max size (10485760 bytes)")
         with self.state.lock:
             self.put_object(path, content, body.get("format"), body.get("language"), opt_bool(body, "overwrite"))
         return Response(body={})
