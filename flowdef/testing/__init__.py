@@ -14,6 +14,27 @@ Everything that talks to a workspace (deploy, run, repair) can be tested against
 
 In pytest use the ``fake_workspace`` fixture (``flowdef.testing.pytest_plugin``).  Importing this
 package does not import databricks-sdk; only :meth:`FakeWorkspace.client` does.
+
+What databricks-sdk 0.162 does against it (read from ``_base_client.py``, ``retries.py``,
+``errors/``; exercised in ``tests/test_fake_workspace.py``):
+
+* Jobs calls use the ``/api/2.2/`` prefix (the fake also serves ``/api/2.1/``); permissions,
+  workspace and SCIM use ``/api/2.0/``.  ``Config()`` first probes ``GET /.well-known/databricks-config``
+  without a token (answered, not logged).
+* Retries: every request (POST included) is retried on 429/503 - sleeping ``Retry-After`` seconds
+  (1 when the header is missing) plus up to 1 s jitter - and on connection errors (reset, refused,
+  dropped) and timeouts, sleeping ``min(attempt, 10)`` s plus jitter; other errors raise at once.  The
+  whole budget is ``retry_timeout_seconds`` (SDK default 300 s; :meth:`FakeWorkspace.client` uses
+  60 s).  So a lost create response (``Fault(action="commit_then_drop")``) makes the SDK send the
+  create again: two jobs exist afterwards.  Deploy code must guard against that itself.
+* ``w.workspace.upload`` sends multipart ``POST /api/2.0/workspace/import`` (fields ``path``,
+  ``format``, ``language``, ``overwrite="true"`` and the file part ``content``); without ``format`` it
+  infers ``language`` from ``.py/.sql/.scala/.R``, which imports a NOTEBOOK.
+* Errors map by ``error_code`` first (``INVALID_PARAMETER_VALUE`` -> ``InvalidParameterValue``,
+  ``RESOURCE_DOES_NOT_EXIST`` -> ``ResourceDoesNotExist``...), then by HTTP status; the SDK turns the
+  legacy 400 "Job N does not exist" of ``jobs/get`` into ``ResourceDoesNotExist`` itself.
+* ``run_now(...).result()`` polls ``runs/get`` until TERMINATED/SKIPPED and raises
+  ``OperationFailed`` on INTERNAL_ERROR - which is what a run with a failed task reports.
 """
 
 from flowdef.testing.faults import Fault
