@@ -481,6 +481,15 @@ def test_429_with_retry_after_is_retried(fake_workspace, w):
     assert [r.status for r in fake_workspace.requests] == [429, 200]
 
 
+def test_sdk_does_not_retry_multipart_upload(fake_workspace, w):
+    fake_workspace.faults.add(Fault(method="POST", path="/api/2.0/workspace/import", status=503, retry_after=0))
+    with pytest.raises(errors.TemporarilyUnavailable):
+        w.workspace.upload("/Shared/a.txt", b"x", format=ImportFormat.AUTO)
+    assert fake_workspace.count("POST", "/api/2.0/workspace/import") == 1  # deploy code must retry uploads itself
+    w.workspace.upload("/Shared/a.txt", b"x", format=ImportFormat.AUTO)
+    assert fake_workspace.read_file("/Shared/a.txt") == b"x"
+
+
 def test_non_retryable_fault_surfaces(fake_workspace, w):
     fake_workspace.faults.add(Fault(path=re.compile(r"/api/2\.2/jobs/(create|reset)"), status=500,
                                     body={"error_code": "INTERNAL_ERROR", "message": "boom"}, times=None))

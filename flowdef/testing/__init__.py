@@ -29,7 +29,8 @@ What databricks-sdk 0.162 does against it (read from ``_base_client.py``, ``retr
   create again: two jobs exist afterwards.  Deploy code must guard against that itself.
 * ``w.workspace.upload`` sends multipart ``POST /api/2.0/workspace/import`` (fields ``path``,
   ``format``, ``language``, ``overwrite="true"`` and the file part ``content``); without ``format`` it
-  infers ``language`` from ``.py/.sql/.scala/.R``, which imports a NOTEBOOK.
+  infers ``language`` from ``.py/.sql/.scala/.R``, which imports a NOTEBOOK.  Because it passes form
+  fields as ``data=``, the SDK does **not** retry it at all (not even on 503): callers must.
 * Errors map by ``error_code`` first (``INVALID_PARAMETER_VALUE`` -> ``InvalidParameterValue``,
   ``RESOURCE_DOES_NOT_EXIST`` -> ``ResourceDoesNotExist``...), then by HTTP status; the SDK turns the
   legacy 400 "Job N does not exist" of ``jobs/get`` into ``ResourceDoesNotExist`` itself.
