@@ -13,7 +13,7 @@ import attrs
 
 from flowdef.compiler import IDENTITY_TAGS
 from flowdef.deploy.diff import Change, diff, short
-from flowdef.deploy.normalize import comparable
+from flowdef.deploy.normalize import JOB_DEFAULTS, TASK_DEFAULTS, comparable
 
 CREATE, UPDATE, UNCHANGED, DELETE, CONFLICT = "create", "update", "unchanged", "delete", "conflict"
 _SYMBOL = {CREATE: "+", UPDATE: "~", UNCHANGED: "=", DELETE: "-", CONFLICT: "!"}
@@ -97,6 +97,29 @@ class Plan:
         }
 
 
+def _default_of(path: str):
+    if path in JOB_DEFAULTS:
+        return True, JOB_DEFAULTS[path]
+    if path.startswith("tasks[") and "]." in path:
+        field = path.split("].", 1)[1]
+        if field in TASK_DEFAULTS:
+            return True, TASK_DEFAULTS[field]
+    return False, None
+
+
+def _defaults_shown(changes: list[Change]) -> list[Change]:
+    """Normalisation drops default values; a field "removed" on one side is really set to its default."""
+    out = []
+    for c in changes:
+        known, default = _default_of(c.path)
+        if known and c.op == "-":
+            c = Change(c.path, "~", c.old, default)
+        elif known and c.op == "+":
+            c = Change(c.path, "~", default, c.new)
+        out.append(c)
+    return out
+
+
 def is_managed(settings: dict, project: str, target: str) -> bool:
     tags = settings.get("tags") or {}
     return tags.get("flowdef_project") == project and tags.get("flowdef_target") == target and bool(
@@ -134,7 +157,7 @@ def build_plan(
             continue
         keep, extra = remotes[0], remotes[1:]
         want, have = comparable(payload, keep.settings)
-        changes = tuple(diff(have, want))
+        changes = tuple(_defaults_shown(diff(have, want)))
         jobs.append(JobPlan(key, UPDATE if changes else UNCHANGED, name, keep.job_id, changes))
         for dup in extra:
             deletes.append(JobPlan(key, DELETE, dup.name, dup.job_id,

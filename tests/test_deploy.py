@@ -1,0 +1,289 @@
+"""plan / apply / destroy / bind through the CLI against the fake workspace (real SDK, real HTTP)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "deploy"))
+
+from conftest_support import cli, ws  # noqa: E402,F401 - pytest fixtures
+from support import example_project, generated_project, managed_jobs, rewrite  # noqa: E402
+
+ROOT = "/Shared/.flowdef/smart_claims/prod"  # the fake reports paths without /Workspace
+
+
+def objects(ws, prefix: str) -> dict[str, str]:
+    with ws.state.lock:
+        return {p: o.object_type for p, o in ws.state.files.items() if p.startswith(prefix + "/")}
+
+
+# ------------------------------------------------------------------------------------------ example project
+
+
+def test_first_apply_creates_the_example_jobs_and_uploads_their_artifacts(ws, cli, tmp_path):
+    project = example_project(tmp_path)
+    assert cli(project, "apply", "--target", "prod") == 0, cli.err
+    jobs = managed_jobs(ws, "smart_claims", "prod")
+    assert sorted(jobs) == ["smart_claims_bronze_to_silver", "smart_claims_ingestion"]
+    assert all(len(ids) == 1 for ids in jobs.values())
+    assert ws.count("POST", "/api/2.2/jobs/create") == 2
+    settings = ws.get_job(jobs["smart_claims_ingestion"][0])
+    assert settings["name"] == "smart_claims_ingestion"
+    assert settings["tags"]["flowdef_target"] == "prod"
+    files = objects(ws, ROOT)
+    sql = {p: t for p, t in files.items() if p.endswith(".sql")}
+    assert len(sql) == 5 and set(sql.values()) == {"FILE"}  # FILEs, not notebooks
+    assert files[f"{ROOT}/lib/flowdef_entry.py"] == "FILE"
+    assert files[f"{ROOT}/lib/flowdef/runtime/__init__.py"] == "FILE"
+    assert files[f"{ROOT}/files/pipelines/scripts/ingestion_claim.py"] == "FILE"
+    assert f"{ROOT}/.flowdef/manifest.json" in files
+    assert f"{ROOT}/.flowdef/deploy.lock" not in files  # released
+    # the SQL a job references is the SQL uploaded
+    task = next(t for t in settings["tasks"] if t["task_key"] == "ingest_customers")
+    assert ws.read_file(task["sql_task"]["file"]["path"]).startswith(b"")
+    assert "created" in cli.out or "Apply complete" in cli.out
+
+
+def test_second_apply_makes_zero_writes(ws, cli, tmp_path):
+    project = example_project(tmp_path)
+    assert cli(project, "apply", "--target", "prod") == 0
+    ws.reset_log()
+    assert cli(project, "apply", "--target", "prod") == 0, cli.err
+    assert ws.writes() == []
+    assert "No changes" in cli.out
+    # one manifest read, one list page, one get per job
+    paths = sorted(r.path for r in ws.requests)
+    assert paths.count("/api/2.2/jobs/list") == 1
+    assert paths.count("/api/2.0/workspace/export") == 1
+    assert len(paths) == 4
+
+
+def test_plan_text_and_json_show_field_level_changes(ws, cli, tmp_path):
+    project = example_project(tmp_path)
+    assert cli(project, "plan", "--target", "prod") == 0
+    assert "+ create    smart_claims_ingestion" in cli.out
+    assert cli(project, "apply", "--target", "prod") == 0
+    text = (project / "pyproject.toml").read_text().replace('warehouse_id = "prod0warehouse001"',
+                                                             'warehouse_id = "prod0warehouse002"')
+    (project / "pyproject.toml").write_text(text)
+    assert cli(project, "plan", "--target", "prod") == 0
+    assert "~ update    smart_claims_ingestion" in cli.out
+    assert '~ tasks[ingest_customers].sql_task.warehouse_id: "prod0warehouse001" -> "prod0warehouse002"' in cli.out
+    assert cli(project, "plan", "--target", "prod", "--format", "json") == 0
+    plan = json.loads(cli.out)
+    by_key = {j["key"]: j for j in plan["jobs"]}
+    change = next(c for c in by_key["smart_claims_ingestion"]["changes"]
+                  if c["path"] == "tasks[ingest_customers].sql_task.warehouse_id")
+    assert change == {"path": "tasks[ingest_customers].sql_task.warehouse_id", "op": "change",
+                      "old": "prod0warehouse001", "new": "prod0warehouse002"}
+    assert plan["summary"]["update"] == 2
+    assert cli(project, "plan", "--target", "prod", "--detailed-exitcode") == 2
+    assert cli(project, "apply", "--target", "prod") == 0
+    assert cli(project, "plan", "--target", "prod", "--detailed-exitcode") == 0
+
+
+def test_task_order_and_server_defaults_are_not_drift(ws, cli, tmp_path):
+    project = example_project(tmp_path)
+    assert cli(project, "apply", "--target", "prod") == 0
+    with ws.state.lock:
+        for settings in ws.state.jobs.values():
+            settings["tasks"].reverse()
+            for t in settings["tasks"]:
+                (t.get("depends_on") or []).reverse()
+            settings["webhook_notifications"] = {}
+            settings["run_as"] = {"user_name": "someone@example.com"}
+    ws.reset_log()
+    assert cli(project, "apply", "--target", "prod") == 0, cli.err
+    assert ws.writes() == []
+
+
+def test_drift_made_in_the_ui_is_reported_and_reverted(ws, cli, tmp_path):
+    project = example_project(tmp_path)
+    assert cli(project, "apply", "--target", "prod") == 0
+    job_id = managed_jobs(ws, "smart_claims", "prod")["smart_claims_ingestion"][0]
+    with ws.state.lock:
+        ws.state.jobs[job_id]["max_concurrent_runs"] = 5
+        ws.state.jobs[job_id]["tasks"].append({"task_key": "added_in_ui", "notebook_task": {
+            "notebook_path": "/x", "source": "WORKSPACE"}, "run_if": "ALL_SUCCESS"})
+    assert cli(project, "plan", "--target", "prod") == 0
+    assert "~ max_concurrent_runs: 5 -> 1" in cli.out
+    assert "- tasks[added_in_ui]:" in cli.out
+    assert cli(project, "apply", "--target", "prod") == 0
+    assert ws.count("POST", "/api/2.2/jobs/reset") == 1 and ws.count("POST", "/api/2.2/jobs/update") == 0
+    assert [t["task_key"] for t in ws.get_job(job_id)["tasks"]].count("added_in_ui") == 0
+
+
+# ------------------------------------------------------------------------------------------ generated projects
+
+
+def test_rename_updates_in_place(ws, cli, tmp_path):
+    project = generated_project(tmp_path, 3)
+    assert cli(project, "apply", "--target", "prod") == 0
+    before = managed_jobs(ws, "gen", "prod")
+    rewrite(project, suffix="_renamed")
+    assert cli(project, "plan", "--target", "prod") == 0
+    assert '~ name: "gen_job_000" -> "gen_job_000_renamed"' in cli.out
+    ws.reset_log()
+    assert cli(project, "apply", "--target", "prod") == 0, cli.err
+    assert managed_jobs(ws, "gen", "prod") == before
+    assert ws.count("POST", "/api/2.2/jobs/create") == 0 and ws.count("POST", "/api/2.2/jobs/reset") == 3
+    assert ws.get_job(before["gen_job_001"][0])["name"] == "gen_job_001_renamed"
+
+
+def test_prune_deletes_only_managed_jobs_of_this_target(ws, cli, tmp_path):
+    unmanaged = ws.add_job({"name": "gen_job_002", "tags": {"team": "data"}})
+    other_project = ws.add_job({"name": "x", "tags": {"flowdef_project": "other", "flowdef_target": "prod",
+                                                      "flowdef_job": "gen_job_002"}})
+    project = generated_project(tmp_path, 3, suffix="_v1")
+    assert cli(project, "apply", "--target", "prod") == 0
+    assert cli(project, "apply", "--target", "dev") == 0
+    rewrite(project, n_jobs=2)
+    before = {i: ws.get_job(i) for i in (unmanaged, other_project)}
+    assert cli(project, "apply", "--target", "prod") == 0  # without --prune: kept, and said so
+    assert "gen_job_002" in managed_jobs(ws, "gen", "prod")
+    assert "--prune" in cli.err
+    # no terminal and no --yes: refuse, change nothing
+    ws.reset_log()
+    assert cli(project, "apply", "--target", "prod", "--prune") == 1
+    assert "rerun with --yes" in cli.err and ws.writes() == []
+    assert cli(project, "apply", "--target", "prod", "--prune", "--yes") == 0, cli.err
+    assert sorted(managed_jobs(ws, "gen", "prod")) == ["gen_job_000", "gen_job_001"]
+    assert sorted(managed_jobs(ws, "gen", "dev")) == ["gen_job_000", "gen_job_001", "gen_job_002"]
+    assert {i: ws.get_job(i) for i in (unmanaged, other_project)} == before
+
+
+def test_unmanaged_lookalike_is_untouched_and_bind_adopts_it(ws, cli, tmp_path):
+    lookalike = ws.add_job({"name": "gen_job_001", "max_concurrent_runs": 3})
+    original = ws.get_job(lookalike)
+    project = generated_project(tmp_path, 3)
+    assert cli(project, "plan", "--target", "prod") == 0
+    assert "! conflict  gen_job_001" in cli.out and f"flowdef bind gen_job_001 {lookalike}" in cli.out
+    assert cli(project, "apply", "--target", "prod") == 1
+    assert f"flowdef bind gen_job_001 {lookalike}" in cli.out
+    assert ws.get_job(lookalike) == original
+    assert sorted(managed_jobs(ws, "gen", "prod")) == ["gen_job_000", "gen_job_002"]
+    # bind refuses without a terminal or --yes, then adopts
+    assert cli(project, "bind", "gen_job_001", str(lookalike), "--target", "prod") == 1
+    assert ws.get_job(lookalike) == original
+    assert cli(project, "bind", "gen_job_001", str(lookalike), "--target", "prod", "--yes") == 0, cli.err
+    adopted = ws.get_job(lookalike)
+    assert adopted["tags"]["flowdef_job"] == "gen_job_001" and adopted["max_concurrent_runs"] == 1
+    ws.reset_log()
+    assert cli(project, "apply", "--target", "prod") == 0
+    assert ws.writes() == []
+    assert managed_jobs(ws, "gen", "prod")["gen_job_001"] == [lookalike]
+    # a job managed by another flowdef key cannot be bound
+    other = managed_jobs(ws, "gen", "prod")["gen_job_000"][0]
+    assert cli(project, "bind", "gen_job_002", str(other), "--target", "prod", "--yes") == 1
+    assert "refusing to take it over" in cli.err
+
+
+def test_a_150_task_job_round_trips(ws, cli, tmp_path):
+    project = generated_project(tmp_path, 1, n_tasks=150)
+    assert cli(project, "apply", "--target", "prod") == 0, cli.err
+    (job_id,) = managed_jobs(ws, "gen", "prod")["gen_job_000"]
+    assert len(ws.get_job(job_id)["tasks"]) == 150
+    ws.reset_log()
+    assert cli(project, "apply", "--target", "prod") == 0
+    assert ws.writes() == []
+    assert ws.count("GET", "/api/2.2/jobs/get") == 2  # two pages, merged
+    # and the SDK's own JobsExt.get merges the pages too
+    assert len(ws.client().jobs.get(job_id).settings.tasks) == 150
+    rewrite(project, n_tasks=149)
+    assert cli(project, "plan", "--target", "prod") == 0
+    assert "- tasks[task_0149]" in cli.out and cli.out.count("tasks[") == 1
+
+
+def test_dev_target_deploys_prefixed_names_and_paused_triggers(ws, cli, tmp_path):
+    project = generated_project(tmp_path, 2)
+    assert cli(project, "apply", "--target", "dev") == 0
+    for (job_id,) in managed_jobs(ws, "gen", "dev").values():
+        settings = ws.get_job(job_id)
+        assert settings["name"].startswith("[dev] ")
+        assert settings["schedule"]["pause_status"] == "PAUSED"
+    assert cli(project, "apply", "--target", "prod") == 0
+    for (job_id,) in managed_jobs(ws, "gen", "prod").values():
+        assert ws.get_job(job_id)["schedule"]["pause_status"] == "UNPAUSED"
+
+
+def test_thousands_of_jobs_in_the_workspace(ws, cli, tmp_path):
+    for i in range(1250):
+        ws.add_job({"name": f"someone_elses_{i}", "tags": {"owner": "them"}})
+    project = generated_project(tmp_path, 3)
+    assert cli(project, "apply", "--target", "prod") == 0
+    assert len(managed_jobs(ws, "gen", "prod")) == 3
+    ws.reset_log()
+    assert cli(project, "apply", "--target", "prod") == 0
+    assert ws.writes() == []
+    assert ws.count("GET", "/api/2.2/jobs/list") == 13  # 1253 jobs, 100 per page
+    assert ws.count("GET", "/api/2.2/jobs/get") == 3  # only ours are fetched whole
+
+
+def test_list_lag_does_not_duplicate(ws, cli, tmp_path):
+    ws.list_lag = 3  # a new job is missing from the next 3 jobs/list calls
+    project = generated_project(tmp_path, 2)
+    assert cli(project, "apply", "--target", "prod") == 0
+    ws.reset_log()
+    assert cli(project, "apply", "--target", "prod") == 0, cli.err
+    assert ws.writes() == []
+    assert all(len(ids) == 1 for ids in managed_jobs(ws, "gen", "prod").values())
+
+
+def test_destroy(ws, cli, tmp_path):
+    keep = ws.add_job({"name": "not ours"})
+    project = generated_project(tmp_path, 2)
+    assert cli(project, "apply", "--target", "dev") == 0
+    assert cli(project, "apply", "--target", "prod") == 0
+    assert cli(project, "destroy", "--target", "dev") == 1
+    assert "rerun with --yes" in cli.err
+    assert cli(project, "destroy", "--target", "dev", "--yes") == 0, cli.err
+    assert managed_jobs(ws, "gen", "dev") == {}
+    assert len(managed_jobs(ws, "gen", "prod")) == 2
+    assert ws.get_job(keep)["name"] == "not ours"
+    assert cli(project, "destroy", "--target", "dev", "--yes") == 0
+    assert "Nothing to destroy" in cli.out
+
+
+def test_permissions_are_applied_when_the_compiler_declares_them(ws, cli, tmp_path, monkeypatch):
+    from flowdef import compiler
+
+    acl = [{"group_name": "data-eng", "permission_level": "CAN_MANAGE_RUN"}]
+    monkeypatch.setattr(compiler, "permissions", lambda job: acl, raising=False)
+    project = generated_project(tmp_path, 2)
+    assert cli(project, "apply", "--target", "prod") == 0, cli.err
+    for (job_id,) in managed_jobs(ws, "gen", "prod").values():
+        assert {"group_name": "data-eng", "permission_level": "CAN_MANAGE_RUN"} in ws.permissions(job_id)
+    ws.reset_log()
+    assert cli(project, "apply", "--target", "prod") == 0
+    assert ws.writes() == []
+    acl = [{"group_name": "data-eng", "permission_level": "CAN_VIEW"}]
+    monkeypatch.setattr(compiler, "permissions", lambda job: acl, raising=False)
+    assert cli(project, "apply", "--target", "prod") == 0
+    assert ws.count("PUT") == 2
+
+
+def test_auth_problems_are_one_line(ws, cli, tmp_path, monkeypatch):
+    project = generated_project(tmp_path, 1)
+    monkeypatch.setenv("DATABRICKS_TOKEN", "wrong")
+    assert cli(project, "plan", "--target", "prod") == 1
+    assert cli.err.count("\n") == 1 and cli.err.startswith("error: ") and "Traceback" not in cli.err
+    monkeypatch.delenv("DATABRICKS_TOKEN")
+    monkeypatch.delenv("DATABRICKS_HOST")
+    monkeypatch.delenv("DATABRICKS_AUTH_TYPE")
+    assert cli(project, "apply", "--target", "prod") == 1
+    assert cli.err.count("\n") == 1 and cli.err.startswith("error: ") and "Traceback" not in cli.err
+
+
+def test_stale_lock_is_reported_and_broken_on_request(ws, cli, tmp_path):
+    project = generated_project(tmp_path, 1)
+    lock = {"id": "abc", "owner": "ci", "host": "runner-7", "pid": 42, "created": 1_000_000_000.0,
+            "command": "apply"}
+    ws.write_file("/Shared/.flowdef/gen/prod/.flowdef/deploy.lock", json.dumps(lock).encode())
+    assert cli(project, "apply", "--target", "prod") == 1
+    assert "held by ci@runner-7 pid 42" in cli.err and "--break-lock" in cli.err
+    assert managed_jobs(ws, "gen", "prod") == {}
+    assert cli(project, "apply", "--target", "prod", "--break-lock") == 0, cli.err
+    assert "removed the deploy lock held by ci@runner-7" in cli.err
+    assert len(managed_jobs(ws, "gen", "prod")) == 1
