@@ -127,14 +127,20 @@ def _parse_body(content_type: str, raw: bytes) -> Any:
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "flowdef-fake-databricks/1"
-    timeout = 60  # idle keep-alive connections end eventually
+    timeout = 30  # idle keep-alive connections end eventually (stop() ends them at once)
     workspace: FakeWorkspace  # set on the subclass built per server
 
     def setup(self) -> None:
         super().setup()
+        self.workspace._connections.add(self.connection)
         # headers and body go out in two writes; without TCP_NODELAY Nagle + delayed ACK add ~40 ms
         with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def finish(self) -> None:
+        self.workspace._connections.discard(self.connection)
+        with contextlib.suppress(OSError):
+            super().finish()
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # quiet; use ws.requests
@@ -266,6 +272,7 @@ class FakeWorkspace:
         self._routes = _Routes(self._jobs, self._runs, self._workspace)
         self._log_lock = threading.Lock()
         self._log_entries: list[LoggedRequest] = []
+        self._connections: set[socket.socket] = set()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self.host = ""
@@ -289,6 +296,9 @@ class FakeWorkspace:
             return
         self._server.shutdown()
         self._server.server_close()
+        for conn in list(self._connections):  # end idle keep-alive connections and their threads
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._server = self._thread = None
