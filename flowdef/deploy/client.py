@@ -211,7 +211,8 @@ class Workspace:
 
             if isinstance(err, (TooManyRequests, TemporarilyUnavailable)):
                 # rejected before anything was written: resend after Retry-After (the SDK's default is 1 s)
-                time.sleep(float(getattr(err, "retry_after_secs", None) or 1) + random.random() / 4)
+                after = getattr(err, "retry_after_secs", None)
+                time.sleep(float(1 if after is None else after) + random.random() / 4)
                 continue
             if not is_transient(err):
                 raise err

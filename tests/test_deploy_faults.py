@@ -1,0 +1,146 @@
+"""apply under injected faults: every run ends with exactly one job per definition and a clear report."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "deploy"))
+
+from conftest_support import cli, ws  # noqa: E402,F401 - pytest fixtures
+from support import REPO, generated_project, managed_jobs, rewrite  # noqa: E402
+
+from flowdef.testing import Fault  # noqa: E402
+
+CREATE = "/api/2.2/jobs/create"
+
+
+def one_each(ws, n: int, project: str = "gen", target: str = "prod") -> None:
+    jobs = managed_jobs(ws, project, target)
+    assert len(jobs) == n, jobs
+    assert all(len(ids) == 1 for ids in jobs.values()), jobs
+    assert len(ws.state.jobs) == n  # and nothing else was left behind
+
+
+def test_503_once_on_create_is_retried_by_the_sdk(ws, cli, tmp_path):
+    ws.faults.add(Fault(method="POST", path=CREATE, status=503, retry_after=0, times=1))
+    project = generated_project(tmp_path, 3)
+    assert cli(project, "apply", "--target", "prod") == 0, cli.err
+    one_each(ws, 3)
+    assert ws.count("POST", CREATE) == 4
+
+
+def test_429_with_retry_after_is_honoured(ws, cli, tmp_path):
+    project = generated_project(tmp_path, 2)
+    ws.faults.add(Fault(method="GET", path="/api/2.2/jobs/list", status=429, retry_after=1, times=1))
+    start = time.monotonic()
+    assert cli(project, "apply", "--target", "prod") == 0, cli.err
+    assert time.monotonic() - start >= 1.0
+    one_each(ws, 2)
+    statuses = [r.status for r in ws.requests if r.path == "/api/2.2/jobs/list"]
+    assert statuses[0] == 429 and 200 in statuses
+
+
+def test_429_on_create_is_resent_after_retry_after(ws, cli, tmp_path):
+    project = generated_project(tmp_path, 1)
+    ws.faults.add(Fault(method="POST", path=CREATE, status=429, retry_after=1, times=1))
+    start = time.monotonic()
+    assert cli(project, "apply", "--target", "prod") == 0, cli.err
+    assert time.monotonic() - start >= 1.0
+    one_each(ws, 1)
+
+
+def test_dropped_connection_on_create_without_commit(ws, cli, tmp_path):
+    ws.faults.add(Fault(method="POST", path=CREATE, action="drop", times=1))
+    project = generated_project(tmp_path, 2)
+    assert cli(project, "apply", "--target", "prod") == 0, cli.err
+    one_each(ws, 2)
+
+
+def test_create_committed_but_response_lost_makes_no_duplicate(ws, cli, tmp_path):
+    ws.faults.add(Fault(method="POST", path=CREATE, action="commit_then_drop", times=2))
+    project = generated_project(tmp_path, 3)
+    assert cli(project, "apply", "--target", "prod") == 0, cli.err
+    one_each(ws, 3)
+    assert ws.count("POST", CREATE) == 3  # the lost ones were found, not re-sent
+    ws.reset_log()
+    assert cli(project, "apply", "--target", "prod") == 0
+    assert ws.writes() == []
+
+
+def test_lost_create_with_eventually_consistent_list(ws, cli, tmp_path):
+    ws.list_lag = 2
+    ws.faults.add(Fault(method="POST", path=CREATE, action="commit_then_drop", times=1))
+    project = generated_project(tmp_path, 1)
+    assert cli(project, "apply", "--target", "prod") == 0, cli.err
+    one_each(ws, 1)
+
+
+def test_dropped_connections_on_reads_and_uploads(ws, cli, tmp_path):
+    ws.faults.add(Fault(method="GET", path="/api/2.2/jobs/list", action="drop", times=1))
+    ws.faults.add(Fault(method="POST", path="/api/2.0/workspace/import", action="drop", times=1))
+    project = generated_project(tmp_path, 2)
+    assert cli(project, "apply", "--target", "prod") == 0, cli.err
+    one_each(ws, 2)
+
+
+def test_5xx_on_reset_is_retried(ws, cli, tmp_path):
+    project = generated_project(tmp_path, 2)
+    assert cli(project, "apply", "--target", "prod") == 0
+    rewrite(project, suffix="_v2")
+    ws.faults.add(Fault(method="POST", path="/api/2.2/jobs/reset", status=502, times=1))
+    ws.faults.add(Fault(method="POST", path="/api/2.2/jobs/reset", action="commit_then_drop", times=1))
+    assert cli(project, "apply", "--target", "prod") == 0, cli.err
+    one_each(ws, 2)
+    assert all(s["name"].endswith("_v2") for s in ws.state.jobs.values())
+
+
+def test_failure_of_one_job_leaves_the_others_applied_and_a_rerun_converges(ws, cli, tmp_path):
+    project = generated_project(tmp_path, 4)
+    ws.faults.add(Fault(method="POST", path=CREATE, status=400, times=1,
+                        body={"error_code": "INVALID_PARAMETER_VALUE", "message": "Simulated rejection"}))
+    assert cli(project, "apply", "--target", "prod", "--concurrency", "2") == 1
+    assert "1 FAILED" in cli.out and "INVALID_PARAMETER_VALUE: Simulated rejection" in cli.out
+    failed = re.search(r"^  (gen_job_\d+): INVALID_PARAMETER_VALUE", cli.out, re.M).group(1)
+    jobs = managed_jobs(ws, "gen", "prod")
+    assert len(jobs) == 3 and failed not in jobs
+    assert cli(project, "apply", "--target", "prod") == 0, cli.err
+    one_each(ws, 4)
+
+
+def test_persistent_5xx_fails_clearly(ws, cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("FLOWDEF_RETRY_TIMEOUT", "1")
+    project = generated_project(tmp_path, 2)
+    ws.faults.add(Fault(method="GET", path="/api/2.2/jobs/list", status=500, times=None))
+    assert cli(project, "apply", "--target", "prod") == 1
+    assert cli.err.startswith("error: ") and cli.err.count("\n") == 1 and "INTERNAL_ERROR" in cli.err
+    assert ws.writes() == []
+
+
+def test_two_concurrent_applies_do_not_duplicate(ws, tmp_path):
+    """Two processes apply the same target at once: the lock serialises them, nothing is duplicated."""
+    ws.faults.latency(0.01)
+    project = generated_project(tmp_path, 6)
+    env = {**os.environ, **ws.env(), "PYTHONPATH": str(REPO)}
+    cmd = [sys.executable, "-m", "flowdef", "-C", str(project), "apply", "--target", "prod"]
+    procs = [subprocess.Popen(cmd + extra, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for extra in (["--lock-timeout", "60"], ["--lock-timeout", "60"])]
+    results = [p.communicate(timeout=120) + (p.returncode,) for p in procs]
+    assert [r[2] for r in results] == [0, 0], results
+    one_each(ws, 6)
+    assert ws.count("POST", CREATE) == 6
+    # without waiting, the loser is told who holds the lock and changes nothing
+    rewrite(project, suffix="_x")
+    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    results = [p.communicate(timeout=120) + (p.returncode,) for p in procs]
+    codes = sorted(r[2] for r in results)
+    assert codes in ([0, 0], [0, 1]), results
+    if codes == [0, 1]:
+        loser = next(r for r in results if r[2] == 1)
+        assert "deploy lock" in loser[1] and "is held by" in loser[1]
+    one_each(ws, 6)
