@@ -156,14 +156,18 @@ def test_lock_waits_for_timeout():
 
 
 def test_job_references_and_waves():
-    payload = {"tasks": [{"task_key": "t", "run_job_task": {"job_id": "{{flowdef.jobs.upstream.id}}"}},
-                         {"task_key": "u", "notebook_task": {"base_parameters": {"x": "id={{flowdef.jobs.b.id}}"}}}]}
+    payload = {"tasks": [{"task_key": "t", "run_job_task": {"job_id": "${flowdef.jobs.upstream.id}"}},
+                         {"task_key": "u", "pipeline_task": {"pipeline_id": "${flowdef.pipelines.my.pipe.id}"}}],
+               "trigger": {"job_completion": {"jobs": [{"job_id": "${flowdef.jobs.b.id}",
+                                                        "workspace_id": "${flowdef.workspace.id}"}]}}}
     assert refs.references(payload) == {"upstream", "b"}
-    resolved = refs.resolve(payload, {"upstream": 12, "b": 7})
+    assert refs.pipeline_names(payload) == {"my.pipe"} and refs.needs_workspace_id(payload)
+    resolved = refs.resolve(payload, {"upstream": 12, "b": 7}, {"my.pipe": "p-1"}, "99")
     assert resolved["tasks"][0]["run_job_task"]["job_id"] == 12
-    assert resolved["tasks"][1]["notebook_task"]["base_parameters"]["x"] == "id=7"
-    with pytest.raises(KeyError):
-        refs.resolve(payload, {"b": 7})
+    assert resolved["tasks"][1]["pipeline_task"]["pipeline_id"] == "p-1"
+    assert resolved["trigger"]["job_completion"]["jobs"] == [{"job_id": "7", "workspace_id": "99"}]
+    with pytest.raises(refs.Unresolved):
+        refs.resolve(payload, {"b": 7}, {"my.pipe": "p-1"}, "99")
     assert refs.waves({"a": set(), "b": {"a"}, "c": {"b", "outside"}, "d": set()}) == [["a", "d"], ["b"], ["c"]]
 
 

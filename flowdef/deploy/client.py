@@ -253,6 +253,33 @@ class Workspace:
     def set_permissions(self, job_id: int, acl: list[dict]) -> None:
         self.call("PUT", f"/api/2.0/permissions/jobs/{job_id}", body={"access_control_list": acl})
 
+    # ------------------------------------------------------------------------------------------- lookups
+
+    def pipeline_ids(self, name: str) -> list[str]:
+        """Ids of the pipelines named exactly ``name`` (``filter=name LIKE`` narrows the listing server-side)."""
+        escaped = name.replace("'", "''")
+        query: dict[str, Any] = {"filter": f"name LIKE '{escaped}'", "max_results": 100}
+        ids = []
+        while True:
+            page = self.call("GET", "/api/2.0/pipelines", query=query)
+            ids += [str(p["pipeline_id"]) for p in page.get("statuses") or () if p.get("name") == name]
+            token = page.get("next_page_token")
+            if not token:
+                return ids
+            query = {**query, "page_token": token}
+
+    def workspace_id(self) -> str:
+        """The workspace id: from the SDK's host metadata when it has it, else the ``X-Databricks-Org-Id`` header
+        of ``/api/2.0/preview/scim/v2/Me`` (what ``WorkspaceClient.get_workspace_id`` does)."""
+        known = getattr(self.config, "workspace_id", None)
+        if known:
+            return str(known)
+        out = self.api.do("GET", "/api/2.0/preview/scim/v2/Me", response_headers=["X-Databricks-Org-Id"])
+        value = out.get("X-Databricks-Org-Id")
+        if not value:
+            raise WorkspaceError("cannot tell the workspace id (needed by a job-completion trigger)")
+        return str(value)
+
     # ------------------------------------------------------------------------------------------- files
 
     def read(self, path: str) -> bytes | None:

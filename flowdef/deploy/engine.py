@@ -95,6 +95,8 @@ class Deployer:
         self.concurrency = max(1, int(concurrency))
         self.stream = stream or sys.stderr
         self.quiet = quiet
+        self._pipelines: dict[str, list[str]] = {}
+        self._cache_lock = threading.Lock()
 
     # ------------------------------------------------------------------------------------------- reading
 
@@ -180,21 +182,43 @@ class Deployer:
             plan = attrs.evolve(plan, permissions=tuple(perms))
         return self._resolved(plan, state)
 
+    def _resolve(self, payload: dict, ids: dict[str, int]) -> dict:
+        """``payload`` with its deploy-time placeholders replaced (jobs by id, pipelines by name, workspace id);
+        :class:`refs.Unresolved` with a clear message when one cannot be."""
+        if not refs.found(payload):
+            return payload
+        pipelines: dict[str, str] = {}
+        for name in sorted(refs.pipeline_names(payload)):
+            with self._cache_lock:
+                cached = self._pipelines.get(name)
+            if cached is None:
+                cached = self.ws.pipeline_ids(name)
+                with self._cache_lock:
+                    self._pipelines[name] = cached
+            if len(cached) > 1:
+                raise refs.Unresolved(f"{len(cached)} pipelines are named {name!r} ({', '.join(cached)}); "
+                                      f"rename them or reference the pipeline by id")
+            if cached:
+                pipelines[name] = cached[0]
+        workspace_id = self.ws.workspace_id() if refs.needs_workspace_id(payload) else None
+        return refs.resolve(payload, ids, pipelines, workspace_id)
+
     def _resolved(self, plan: Plan, state: State) -> Plan:
-        """Payloads referencing other flowdef jobs compare with the ids those jobs have now (a reference to a job
-        still to be created is a change by definition)."""
-        if not any(refs.references(d.payload) for d in self.desired.values()):
+        """Payloads with placeholders compare *resolved* (a reference to a job still to be created, or to a pipeline
+        that does not exist, is reported instead of being compared)."""
+        if not any(refs.found(d.payload) for d in self.desired.values()):
             return plan
         ids = {k: r[0].job_id for k, r in state.managed.items() if r}
         jobs = []
         for jp in plan.jobs:
-            if jp.action in (UPDATE, UNCHANGED) and refs.references(self.desired[jp.key].payload):
+            payload = self.desired[jp.key].payload
+            if jp.action in (UPDATE, UNCHANGED) and refs.found(payload):
                 try:
-                    payload = refs.resolve(self.desired[jp.key].payload, ids)
-                except KeyError:
-                    jp = attrs.evolve(jp, action=UPDATE)
+                    resolved = self._resolve(payload, ids)
+                except refs.Unresolved as exc:
+                    jp = attrs.evolve(jp, action=UPDATE, reason=f"resolved at apply time: {exc}")
                 else:
-                    single = build_plan({jp.key: payload}, {jp.key: state.managed[jp.key]}, {}, target=self.target)
+                    single = build_plan({jp.key: resolved}, {jp.key: state.managed[jp.key]}, {}, target=self.target)
                     jp = single.jobs[0]
             jobs.append(jp)
         return attrs.evolve(plan, jobs=tuple(jobs))
@@ -310,7 +334,7 @@ class Deployer:
             progress.step(f"failed         {label}: {err}")
             return Outcome(jp.key, "failed", jp.job_id, err)
         try:
-            payload = refs.resolve(d.payload, ids) if deps else d.payload
+            payload = self._resolve(d.payload, ids)
             action, job_id = "unchanged", jp.job_id
             if jp.action == CREATE:
                 job_id, adopted = self.ws.create_job(payload, lambda: self._find_by_tags(jp.key, jp.name))

@@ -1,76 +1,113 @@
-"""Deploy-time references between jobs: a run-job task pointing at another flowdef job has no job id until that
-job exists in the workspace.
+"""Deploy-time placeholders: what only the workspace knows (another flowdef job's id, a pipeline's id, the
+workspace id) is left in a compiled payload as a whole-string placeholder that deploy replaces before sending.
 
-The compiler owns the wire shape of the placeholder; this module only finds and substitutes it.  If the compiler
-offers ``deploy_references(payload) -> set[str]`` and ``resolve_deploy_references(payload, ids) -> dict`` they are
-used; otherwise the default contract is a string ``"{{flowdef.jobs.<key>.id}}"`` anywhere in the payload (the
-usual place being ``run_job_task.job_id``), replaced by the job's id (an int when it is the whole value).
+The compiler owns the grammar (:mod:`flowdef.placeholders`)::
+
+    ${flowdef.jobs.<job key>.id}    ${flowdef.pipelines.<name>.id}    ${flowdef.workspace.id}
+
+This module finds and substitutes them, and orders jobs so that a referenced job is created first
+(:func:`waves`).  When :mod:`flowdef.placeholders` is not available (an older compiler) a built-in parser of the
+same grammar is used.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Mapping
 
-_PLACEHOLDER = re.compile(r"\{\{\s*flowdef\.jobs\.([A-Za-z0-9_\-.]+)\.id\s*\}\}")
+_FALLBACK = re.compile(r"\$\{flowdef\.(jobs|pipelines)\.(.+)\.id\}|\$\{flowdef\.(workspace)\.id\}", re.S)
 
 
-def _compiler_hook(name: str):
-    from flowdef import compiler
+class Unresolved(LookupError):
+    """A placeholder without a value (a pipeline that does not exist, a job not deployed yet)."""
 
-    return getattr(compiler, name, None)
+
+def _api():
+    try:
+        from flowdef import placeholders
+    except ImportError:  # pragma: no cover - older compiler
+        return None
+    return placeholders
+
+
+def _walk(value: Any, path: tuple = ()):
+    if isinstance(value, dict):
+        for k in sorted(value):
+            yield from _walk(value[k], (*path, k))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _walk(item, (*path, i))
+    elif isinstance(value, str) and value.startswith("${flowdef."):
+        m = _FALLBACK.fullmatch(value)
+        if m is not None:
+            kind = "workspace" if m.group(3) else ("job" if m.group(1) == "jobs" else "pipeline")
+            yield path, kind, (m.group(2) or "")
+
+
+def found(payload: dict) -> list[tuple[tuple, str, str]]:
+    """``(path, kind, name)`` of every placeholder; kind is ``job`` | ``pipeline`` | ``workspace``."""
+    api = _api()
+    if api is not None:
+        return [(p.path, p.kind, p.name) for p in api.placeholders(payload)]
+    return list(_walk(payload))
 
 
 def references(payload: dict) -> set[str]:
     """Keys of the other flowdef jobs this payload refers to."""
-    hook = _compiler_hook("deploy_references")
-    if hook is not None:
-        return set(hook(payload))
-    found: set[str] = set()
-
-    def walk(v: Any) -> None:
-        if isinstance(v, dict):
-            for x in v.values():
-                walk(x)
-        elif isinstance(v, list):
-            for x in v:
-                walk(x)
-        elif isinstance(v, str) and "{{" in v:
-            found.update(_PLACEHOLDER.findall(v))
-
-    walk(payload)
-    return found
+    return {name for _, kind, name in found(payload) if kind == "job"}
 
 
-def resolve(payload: dict, ids: dict[str, int]) -> dict:
-    """A copy of ``payload`` with every job reference replaced; KeyError if a referenced job has no id yet."""
-    hook = _compiler_hook("resolve_deploy_references")
-    if hook is not None:
-        return hook(payload, ids)
+def pipeline_names(payload: dict) -> set[str]:
+    return {name for _, kind, name in found(payload) if kind == "pipeline"}
 
-    def sub(v: Any) -> Any:
-        if isinstance(v, dict):
-            return {k: sub(x) for k, x in v.items()}
-        if isinstance(v, list):
-            return [sub(x) for x in v]
-        if isinstance(v, str) and "{{" in v:
-            whole = _PLACEHOLDER.fullmatch(v.strip())
-            if whole:
-                return int(ids[whole.group(1)])
-            return _PLACEHOLDER.sub(lambda m: str(ids[m.group(1)]), v)
-        return v
 
-    return sub(payload)
+def needs_workspace_id(payload: dict) -> bool:
+    return any(kind == "workspace" for _, kind, _ in found(payload))
+
+
+def resolve(payload: dict, jobs: Mapping[str, int], pipelines: Mapping[str, str] | None = None,
+            workspace_id: str | None = None) -> dict:
+    """A copy of ``payload`` with every placeholder replaced; :class:`Unresolved` if one has no value."""
+    if not found(payload):
+        return payload
+    api = _api()
+    if api is not None:
+        try:
+            return api.resolve_placeholders(payload, jobs=jobs, pipelines=pipelines or {},
+                                            workspace_id=workspace_id, strict=True)
+        except api.UnresolvedPlaceholder as exc:
+            raise Unresolved(str(exc)) from None
+    tables = {"job": jobs, "pipeline": pipelines or {}, "workspace": {"": workspace_id} if workspace_id else {}}
+
+    def sub(value: Any, path: tuple) -> Any:
+        if isinstance(value, dict):
+            return {k: sub(v, (*path, k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [sub(v, (*path, i)) for i, v in enumerate(value)]
+        hits = list(_walk(value)) if isinstance(value, str) else []
+        if not hits:
+            return value
+        _, kind, name = hits[0]
+        if name not in tables[kind]:
+            what = {"job": f"flowdef job {name!r} has no job id (deploy it first)",
+                    "pipeline": f"no pipeline named {name!r} was found",
+                    "workspace": "the workspace id is unknown"}[kind]
+            raise Unresolved(f"{what} (at {'.'.join(map(str, path))})")
+        if kind == "job" and len(path) >= 2 and path[-2] == "run_job_task":
+            return int(tables[kind][name])
+        return str(tables[kind][name])
+
+    return sub(payload, ())
 
 
 def waves(deps: dict[str, set[str]]) -> list[list[str]]:
     """Keys in dependency order, as lists that can run in parallel: a job after the jobs it references.
-    References to keys outside ``deps`` (jobs already deployed) impose no order; a cycle is one final wave."""
+    References to keys outside ``deps`` impose no order; a cycle is one final wave (its jobs then fail clearly)."""
     remaining = {k: {d for d in v if d in deps and d != k} for k, v in deps.items()}
     out: list[list[str]] = []
     while remaining:
         ready = sorted(k for k, v in remaining.items() if not v)
-        if not ready:  # a cycle: validation should have caught it; let the failures speak
+        if not ready:
             out.append(sorted(remaining))
             break
         out.append(ready)

@@ -1,0 +1,63 @@
+"""Deploy-time placeholders against the fake: a run-job task gets the id of the job it runs, created first."""
+
+from __future__ import annotations
+
+import io
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "deploy"))
+
+from conftest_support import ws  # noqa: E402,F401 - pytest fixture
+
+from flowdef.deploy.client import Workspace  # noqa: E402
+from flowdef.deploy.engine import Deployer, Desired  # noqa: E402
+
+TAGS = {"flowdef_project": "refs", "flowdef_target": "prod"}
+
+
+def payload(key: str, **extra) -> dict:
+    body = {"name": key, "tags": dict(TAGS, flowdef_job=key),
+            "tasks": [{"task_key": "t", "notebook_task": {"notebook_path": "/nb", "source": "WORKSPACE"}}]}
+    body.update(extra)
+    return body
+
+
+def deployer(ws, desired) -> Deployer:
+    client = Workspace(host=ws.host)
+    return Deployer(client, project="refs", target="prod", root="/Workspace/Shared/refs", desired=desired,
+                    stream=io.StringIO())
+
+
+def test_referenced_jobs_are_created_first_and_ids_substituted(ws):
+    caller = payload("a_caller", tasks=[{"task_key": "run", "run_job_task": {"job_id": "${flowdef.jobs.z_callee.id}"}}],
+                     trigger={"pause_status": "PAUSED", "job_completion": {
+                         "jobs": [{"job_id": "${flowdef.jobs.z_callee.id}", "workspace_id": "${flowdef.workspace.id}"}]}})
+    desired = [Desired("a_caller", caller), Desired("z_callee", payload("z_callee"))]
+    dep = deployer(ws, desired)
+    state = dep.read_state()
+    plan = dep.plan(state)
+    outcomes = {o.key: o for o in dep.apply(plan, state)}
+    assert {o.action for o in outcomes.values()} == {"created"}
+    callee = outcomes["z_callee"].job_id
+    stored = ws.get_job(outcomes["a_caller"].job_id)
+    assert stored["tasks"][0]["run_job_task"]["job_id"] == callee
+    assert stored["trigger"]["job_completion"]["jobs"][0] == {"job_id": str(callee), "workspace_id": ws.workspace_id}
+    # the creates ran in dependency order even though "a_caller" sorts first
+    creates = [r.body["name"] for r in ws.requests if r.path == "/api/2.2/jobs/create"]
+    assert creates == ["z_callee", "a_caller"]
+    # compared resolved: nothing to do the second time
+    dep2 = deployer(ws, desired)
+    plan2 = dep2.plan(dep2.read_state())
+    assert {j.action for j in plan2.jobs} == {"unchanged"}
+
+
+def test_a_missing_pipeline_fails_that_job_only(ws):
+    broken = payload("p", tasks=[{"task_key": "pipe", "pipeline_task": {"pipeline_id": "${flowdef.pipelines.nope.id}"}}])
+    desired = [Desired("p", broken), Desired("q", payload("q"))]
+    dep = deployer(ws, desired)
+    state = dep.read_state()
+    dep.ws.pipeline_ids = lambda name: []  # the fake has no Pipelines API (see the report)
+    outcomes = {o.key: o for o in dep.apply(dep.plan(state), state)}
+    assert outcomes["q"].action == "created"
+    assert outcomes["p"].action == "failed" and "no pipeline named 'nope'" in outcomes["p"].error
