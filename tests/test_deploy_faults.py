@@ -26,7 +26,7 @@ def one_each(ws, n: int, project: str = "gen", target: str = "prod") -> None:
     assert len(ws.state.jobs) == n  # and nothing else was left behind
 
 
-def test_503_once_on_create_is_retried_by_the_sdk(ws, cli, tmp_path):
+def test_503_once_on_create_is_resent(ws, cli, tmp_path):
     ws.faults.add(Fault(method="POST", path=CREATE, status=503, retry_after=0, times=1))
     project = generated_project(tmp_path, 3)
     assert cli(project, "apply", "--target", "prod") == 0, cli.err

@@ -232,7 +232,7 @@ class Deployer:
         arts = self.artifacts()
         manifest = state.manifest.copy()
         deletes = [d for d in plan.deletes if prune and (confirmed_deletes is None or d.job_id in confirmed_deletes)]
-        total = len(plan.uploads) + len(plan.jobs) + len(deletes)
+        total = (1 if plan.uploads else 0) + len(plan.jobs) + len(deletes)
         progress = Progress(total, self.stream, self.quiet)
         outcomes: list[Outcome] = []
         failed_paths = self._upload(plan.uploads, arts, manifest, progress)
@@ -291,10 +291,11 @@ class Deployer:
             if err:
                 failed[path] = err
                 manifest.files.pop(path, None)
-                progress.step(f"upload failed  {path}: {err}")
+                progress.note(f"upload failed: {path}: {err}")
             else:
                 manifest.files[path] = arts[path][1]
-                progress.step(f"uploaded       {path}")
+        ok = len(paths) - len(failed)
+        progress.step(f"uploaded       {ok} artifact(s)" + (f", {len(failed)} FAILED" if failed else ""))
         return failed
 
     @staticmethod
