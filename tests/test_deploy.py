@@ -287,3 +287,35 @@ def test_stale_lock_is_reported_and_broken_on_request(ws, cli, tmp_path):
     assert cli(project, "apply", "--target", "prod", "--break-lock") == 0, cli.err
     assert "removed the deploy lock held by ci@runner-7" in cli.err
     assert len(managed_jobs(ws, "gen", "prod")) == 1
+
+
+def test_target_host_and_profile_are_used(ws, cli, tmp_path, monkeypatch):
+    project = generated_project(tmp_path, 1)
+    config = project / "pyproject.toml"
+    base = config.read_text()
+    # host in the target beats DATABRICKS_HOST
+    monkeypatch.setenv("DATABRICKS_HOST", "http://127.0.0.1:1")
+    config.write_text(base.replace('mode = "production"', f'mode = "production"\nhost = "{ws.host}"'))
+    assert cli(project, "apply", "--target", "prod") == 0, cli.err
+    assert len(managed_jobs(ws, "gen", "prod")) == 1
+    # a profile of ~/.databrickscfg, without any DATABRICKS_* variable
+    for name in ("DATABRICKS_HOST", "DATABRICKS_TOKEN", "DATABRICKS_AUTH_TYPE"):
+        monkeypatch.delenv(name, raising=False)
+    cfg = tmp_path / "databrickscfg"
+    cfg.write_text(f"[fake]\nhost = {ws.host}\ntoken = {ws.token}\n")
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(cfg))
+    config.write_text(base.replace('mode = "production"', 'mode = "production"\nprofile = "fake"'))
+    assert cli(project, "plan", "--target", "prod", "--format", "json") == 0, cli.err
+    assert json.loads(cli.out)["summary"]["unchanged"] == 1
+    config.write_text(base.replace('mode = "production"', 'mode = "production"\nprofile = "missing"'))
+    assert cli(project, "plan", "--target", "prod") == 1
+    assert cli.err.startswith("error: ") and cli.err.count("\n") == 1 and "missing" in cli.err
+
+
+def test_apply_json_output(ws, cli, tmp_path):
+    project = generated_project(tmp_path, 2)
+    assert cli(project, "apply", "--target", "prod", "--format", "json") == 0
+    result = json.loads(cli.out)
+    assert [j["action"] for j in result["jobs"]] == ["created", "created"]
+    assert cli(project, "apply", "--target", "prod", "--format", "json") == 0
+    assert [j["action"] for j in json.loads(cli.out)["jobs"]] == ["unchanged", "unchanged"]

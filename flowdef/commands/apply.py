@@ -67,9 +67,10 @@ def run(args) -> int:
             confirmed = {int(d.job_id) for d in plan.deletes}
         outcomes: list[Outcome]
         if not plan.has_changes(prune=args.prune):
-            outcomes = [Outcome(j.key, "failed", j.job_id, j.reason) for j in plan.conflicts]
+            outcomes = [Outcome(j.key, "failed", j.job_id, j.reason) if j.action == "conflict"
+                        else Outcome(j.key, "unchanged", j.job_id) for j in plan.jobs]
             uploads = 0
-            if not outcomes and not as_json:
+            if not plan.conflicts and not as_json:
                 print("No changes: the workspace matches the code.")
         else:
             with dep.lock("apply", timeout=args.lock_timeout):
@@ -83,6 +84,6 @@ def run(args) -> int:
         print(json.dumps({"target": target.name, "host": ws.host, "uploads": uploads,
                           "jobs": [{"key": o.key, "action": o.action, "job_id": o.job_id, "error": o.error or None}
                                    for o in outcomes]}, indent=2, sort_keys=True))
-    elif outcomes:
+    elif failed or any(o.action != "unchanged" for o in outcomes):
         print(("Apply failed: " if failed else "Apply complete: ") + summary(outcomes, uploads))
     return 1 if failed else 0

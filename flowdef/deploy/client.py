@@ -95,16 +95,36 @@ def is_transient(err: BaseException) -> bool:
     return _error_code(err) in _TRANSIENT_CODES
 
 
+def _first_line(text: str) -> str:
+    text = text.strip().splitlines()[0] if text.strip() else ""
+    # the SDK appends its whole configuration ("... Config: host=..., token=***. Env: ...") to auth errors
+    return text.split(" Config: ", 1)[0].rstrip(". ") if " Config: " in text else text
+
+
 def describe(err: BaseException) -> str:
-    """One line for a failure: ``ERROR_CODE: message``, without the SDK's multi-line debug dump."""
+    """One line for a failure: ``ERROR_CODE: message``, without the SDK's configuration dump or urllib3's chain."""
+    import re
+
+    import requests
+
     if isinstance(err, WorkspaceError):
         return str(err)
     if isinstance(err, TimeoutError) and err.__cause__ is not None:
         return f"gave up retrying: {describe(err.__cause__)}"
-    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    if isinstance(err, requests.ConnectionError):
+        text = str(err)
+        host = re.search(r"host='([^']+)', port=(\d+)", text)
+        reason = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
+        where = f"{host.group(1)}:{host.group(2)}" if host else "the workspace"
+        return f"cannot reach {where}: {reason.group(1) if reason else 'connection failed'}"
+    text = _first_line(str(err)) or type(err).__name__
     code = _error_code(err)
-    if code and not text.startswith(code):
+    if code and not text.startswith(str(code)):
         text = f"{code}: {text}"
+    from databricks.sdk.errors import PermissionDenied, Unauthenticated
+
+    if isinstance(err, (PermissionDenied, Unauthenticated)) and "token" in text.lower():
+        text += " (check DATABRICKS_TOKEN, or the target's host/profile)"
     return text
 
 
@@ -133,8 +153,12 @@ class Workspace:
             self.config = Config(**kwargs)
             self.api = ApiClient(self.config)
         except Exception as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise WorkspaceError(f"cannot connect to a Databricks workspace: {first}") from None
+            first = _first_line(str(exc)) or type(exc).__name__
+            first = first.split(", please check https://", 1)[0]
+            where = f" (profile {profile})" if profile else (f" ({host})" if host else "")
+            raise WorkspaceError(
+                f"cannot authenticate to a Databricks workspace{where}: {first}; set DATABRICKS_HOST and "
+                f"DATABRICKS_TOKEN (or another unified-auth method), or `host`/`profile` in the target") from None
         self.host = str(self.config.host or "")
 
     # ------------------------------------------------------------------------------------------- transport
