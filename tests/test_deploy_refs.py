@@ -61,3 +61,43 @@ def test_a_missing_pipeline_fails_that_job_only(ws):
     outcomes = {o.key: o for o in dep.apply(dep.plan(state), state)}
     assert outcomes["q"].action == "created"
     assert outcomes["p"].action == "failed" and "no pipeline named 'nope'" in outcomes["p"].error
+
+
+DSL_PROJECT = '''\
+from flowdef import Job, Permission
+
+callee = Job("z_callee_job", permissions=[Permission.user("someone@example.com", "IS_OWNER"),
+                                          Permission.group("data-eng", "CAN_MANAGE_RUN")])
+callee.notebook("nb", "/Workspace/Shared/nb")
+
+caller = Job("a_caller_job")
+caller.run_job("run_callee", callee, params={"x": "1"})
+'''
+
+
+def test_run_job_and_permissions_through_the_cli(ws, tmp_path, capsys, monkeypatch):
+    """The DSL's run_job task and declared permissions, end to end (skipped on a compiler without them)."""
+    import flowdef
+    from flowdef.cli import main
+    from flowdef.job import Job
+
+    from support import PYPROJECT, managed_jobs
+
+    if not hasattr(Job, "run_job") or not hasattr(flowdef, "Permission"):
+        import pytest
+
+        pytest.skip("this compiler has no run_job tasks / permissions yet")
+    project = tmp_path / "dslproj"
+    (project / "pipelines").mkdir(parents=True)
+    (project / "pyproject.toml").write_text(PYPROJECT.format(project="dslproj"))
+    (project / "pipelines" / "__init__.py").write_text("")
+    (project / "pipelines" / "dsljobs.py").write_text(DSL_PROJECT)
+    monkeypatch.chdir(tmp_path)
+    assert main(["-C", str(project), "apply", "--target", "prod"]) == 0, capsys.readouterr()
+    jobs = managed_jobs(ws, "dslproj", "prod")
+    callee, caller = jobs["z_callee_job"][0], jobs["a_caller_job"][0]
+    assert ws.get_job(caller)["tasks"][0]["run_job_task"]["job_id"] == callee
+    assert {"group_name": "data-eng", "permission_level": "CAN_MANAGE_RUN"} in ws.permissions(callee)
+    ws.reset_log()
+    assert main(["-C", str(project), "apply", "--target", "prod"]) == 0
+    assert ws.writes() == []
