@@ -319,3 +319,23 @@ def test_apply_json_output(ws, cli, tmp_path):
     assert [j["action"] for j in result["jobs"]] == ["created", "created"]
     assert cli(project, "apply", "--target", "prod", "--format", "json") == 0
     assert [j["action"] for j in json.loads(cli.out)["jobs"]] == ["unchanged", "unchanged"]
+
+
+def test_prune_removes_artifacts_no_job_uses_and_a_subset_never_prunes(ws, cli, tmp_path):
+    project = example_project(tmp_path)
+    assert cli(project, "apply", "--target", "prod") == 0
+    sql = f"{ROOT}/sql/smart_claims_ingestion/ingest_customers.sql"
+    assert sql in objects(ws, ROOT)
+    # only one pipeline file named: the other job is not "no longer in the code"
+    assert cli(project, "plan", "--target", "prod", "pipelines/bronze_to_silver.py") == 0
+    assert "- delete" not in cli.out and "- remove" not in cli.out
+    assert cli(project, "apply", "--target", "prod", "--prune", "pipelines/bronze_to_silver.py") == 2
+    (project / "pipelines" / "ingestion.py").unlink()
+    assert cli(project, "plan", "--target", "prod") == 0
+    assert "- delete    smart_claims_ingestion" in cli.out and "uploaded artifact(s) no job uses" in cli.out
+    assert cli(project, "apply", "--target", "prod", "--prune", "--yes") == 0, cli.err
+    assert sorted(managed_jobs(ws, "smart_claims", "prod")) == ["smart_claims_bronze_to_silver"]
+    assert sql not in objects(ws, ROOT)
+    ws.reset_log()
+    assert cli(project, "apply", "--target", "prod", "--prune") == 0
+    assert ws.writes() == []

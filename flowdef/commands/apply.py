@@ -34,7 +34,7 @@ def run(args) -> int:
     try:
         ws = connect(target)
         dep = Deployer(ws, project=config.project, target=target.name, root=target.root_path, desired=desired,
-                       concurrency=args.concurrency)
+                       concurrency=args.concurrency, complete=not subset)
         if args.break_lock:
             held = break_lock(ws, target.root_path)
             print(f"removed the deploy lock held by {held.describe()}" if held else "no deploy lock to remove",
@@ -42,8 +42,6 @@ def run(args) -> int:
 
         def read():
             state = dep.read_state()
-            if subset:
-                state.managed = {k: v for k, v in state.managed.items() if k in dep.desired}
             return state, dep.plan(state)
 
         state, plan = read()

@@ -22,10 +22,9 @@ def run(args) -> int:
     subset = bool(getattr(args, "paths", None))
     try:
         ws = connect(target)
-        dep = Deployer(ws, project=config.project, target=target.name, root=target.root_path, desired=desired)
+        dep = Deployer(ws, project=config.project, target=target.name, root=target.root_path, desired=desired,
+                       complete=not subset)
         state = dep.read_state()
-        if subset:  # only some pipelines loaded: the others are not "no longer in the code"
-            state.managed = {k: v for k, v in state.managed.items() if k in dep.desired}
         plan = dep.plan(state)
     except Exception as exc:  # noqa: BLE001 - one line, never a traceback
         return fail(exc)

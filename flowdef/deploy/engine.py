@@ -86,8 +86,11 @@ class Progress:
 
 class Deployer:
     def __init__(self, ws: Workspace, *, project: str, target: str, root: str, desired: Iterable[Desired] = (),
-                 concurrency: int = 8, stream=None, quiet: bool = False) -> None:
+                 concurrency: int = 8, stream=None, quiet: bool = False, complete: bool = True) -> None:
+        """``complete``: ``desired`` is the whole project (False when only some pipeline files were loaded: then
+        nothing is "no longer in the code", so nothing is deleted or pruned)."""
         self.ws = ws
+        self.complete = complete
         self.project = project
         self.target = target
         self.root = root
@@ -147,7 +150,7 @@ class Deployer:
                         continue
                     settings = full.get("settings") or {}
                 remotes.append(RemoteJob(job_id, settings))
-            if remotes:
+            if remotes and (self.complete or key in self.desired):
                 managed[key] = remotes
         return State(manifest, managed, unmanaged)
 
@@ -169,8 +172,9 @@ class Deployer:
         arts = self.artifacts()
         uploads = changed_artifacts({p: (a.kind, h) for p, (a, h) in arts.items()}, state.manifest)
         desired = {k: d.payload for k, d in self.desired.items()}
+        removals = tuple(sorted(set(state.manifest.files) - set(arts))) if self.complete else ()
         plan = build_plan(desired, state.managed, state.unmanaged_names, target=self.target, host=self.ws.host,
-                          uploads=tuple(uploads))
+                          uploads=tuple(uploads), removals=removals)
         perms = []
         for jp in plan.jobs:
             d = self.desired[jp.key]
@@ -248,6 +252,14 @@ class Deployer:
                     ids[o.key] = o.job_id
             outcomes.extend(results)
         outcomes.extend(self._map(lambda d: self._delete(d, manifest, progress), deletes))
+        if prune and plan.removals:
+            gone = [p for p, err in zip(plan.removals, self._map(self._try(self.ws.delete), list(plan.removals)))
+                    if not err]
+            for path in gone:
+                manifest.files.pop(path, None)
+            progress.note(f"removed {len(gone)} artifact(s) no job uses any more"
+                          + (f"; {len(plan.removals) - len(gone)} could not be removed" if len(gone) < len(
+                              plan.removals) else ""))
         if manifest != state.manifest:
             try:
                 self.ws.write(manifest_path(self.root), manifest.to_json())

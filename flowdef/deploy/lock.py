@@ -139,7 +139,13 @@ class DeployLock:
         return self
 
     def __exit__(self, *exc) -> None:
-        self.release()
+        try:
+            self.release()
+        except Exception as err:  # noqa: BLE001 - never hide the deploy's own outcome behind this
+            import sys
+
+            print(f"warning: could not release the deploy lock {self.path} ({err.__class__.__name__}); "
+                  f"the next deploy will report it: remove it with --break-lock", file=sys.stderr)
 
 
 def break_lock(store, root: str) -> LockInfo | None:

@@ -63,6 +63,7 @@ class Plan:
     deletes: tuple[JobPlan, ...] = ()  # managed jobs no longer in the code (applied only with --prune)
     uploads: tuple[str, ...] = ()  # workspace paths of artifacts whose content changed
     permissions: tuple[str, ...] = ()  # job keys whose declared permissions must be (re)applied
+    removals: tuple[str, ...] = ()  # uploaded artifacts no job uses any more (removed only with --prune)
 
     def by_action(self, action: str) -> list[JobPlan]:
         return [j for j in self.jobs if j.action == action]
@@ -73,7 +74,7 @@ class Plan:
 
     def has_changes(self, prune: bool = True) -> bool:
         return bool(self.by_action(CREATE) or self.by_action(UPDATE) or self.uploads or self.permissions
-                    or (prune and self.deletes))
+                    or (prune and (self.deletes or self.removals)))
 
     def counts(self) -> dict[str, int]:
         return {
@@ -94,6 +95,7 @@ class Plan:
             "deletes": [j.to_dict() for j in self.deletes],
             "uploads": list(self.uploads),
             "permissions": list(self.permissions),
+            "removals": list(self.removals),
         }
 
 
@@ -135,6 +137,7 @@ def build_plan(
     host: str = "",
     uploads: tuple[str, ...] = (),
     permissions: tuple[str, ...] = (),
+    removals: tuple[str, ...] = (),
 ) -> Plan:
     """``desired``: job key -> compiled payload.  ``managed``: job key -> the workspace jobs carrying our identity
     tags for that key (full settings), oldest first.  ``unmanaged_names``: lower-cased name -> ids of jobs without
@@ -166,7 +169,7 @@ def build_plan(
         for r in managed[key]:
             deletes.append(JobPlan(key, DELETE, r.name, r.job_id, reason="no longer defined in the code"))
     return Plan(target=target, host=host, jobs=tuple(jobs), deletes=tuple(deletes), uploads=tuple(uploads),
-                permissions=tuple(permissions))
+                permissions=tuple(permissions), removals=tuple(removals))
 
 
 # ------------------------------------------------------------------------------------------------ rendering
@@ -200,6 +203,9 @@ def render_text(plan: Plan, *, prune: bool | None = None, verbose_unchanged: boo
             lines.append(f"      {p}")
         if len(plan.uploads) > 20:
             lines.append(f"      ... and {len(plan.uploads) - 20} more")
+    if plan.removals:
+        note = "" if prune else "  (only with --prune)"
+        lines.append(f"  - remove    {len(plan.removals)} uploaded artifact(s) no job uses any more{note}")
     c = plan.counts()
     lines.append(
         f"Plan: {c[CREATE]} to create, {c[UPDATE]} to update, {c[UNCHANGED]} unchanged, "
