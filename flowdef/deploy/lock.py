@@ -111,6 +111,7 @@ class DeployLock:
 
     def acquire(self) -> LockInfo:
         deadline = time.monotonic() + self.timeout
+        waited = False
         while True:
             info = self._new_info()
             if self.store.create(self.path, info.to_json()):
@@ -124,6 +125,12 @@ class DeployLock:
                 return info
             if time.monotonic() >= deadline:
                 raise LockHeld(self.path, held, held.stale(stale_after=self.stale_after))
+            if not waited:
+                waited = True
+                import sys
+
+                print(f"waiting up to {self.timeout:g}s for the deploy lock held by {held.describe()}",
+                      file=sys.stderr, flush=True)
             time.sleep(self.poll)
 
     def release(self) -> None:
