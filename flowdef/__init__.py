@@ -15,11 +15,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flowdef.compute import Autoscale, ClusterSpec, Environment, ExistingCluster, JobCluster
+from flowdef.compute import Autoscale, ClusterSpec, Environment, ExistingCluster, JobCluster, Library
 from flowdef.errors import ConfigError, DefinitionError, FlowdefError, UserCodeError, WorkspaceError
-from flowdef.job import FunctionHandle, Job, TaskHandle
+from flowdef.job import INPUT, Branch, ConditionHandle, ForEachHandle, FunctionHandle, InputRef, Job, TaskHandle
 from flowdef.model import Retry, RunIf
 from flowdef.refs import JobParamRef, TaskValueRef
+from flowdef.settings import (
+    EditMode, GitProvider, GitSource, Health, HealthMetric, HealthRule, Notifications, Permission, PermissionLevel,
+    RunAs, Webhook,
+)
+from flowdef.tasks import PowerBiModel, PowerBiTable, Subscriber
 from flowdef.triggers import Continuous, Cron, FileArrival, JobCompletion, Periodic, TableUpdate
 
 if TYPE_CHECKING:
@@ -28,10 +33,13 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
-    "Autoscale", "ClusterSpec", "ConfigError", "Continuous", "Cron", "DefinitionError", "Environment",
-    "ExistingCluster", "FileArrival", "FlowdefError", "FunctionHandle", "Job", "JobCluster", "JobCompletion",
-    "JobParamRef", "Periodic", "Retry", "RunIf", "TableUpdate", "TaskContext", "TaskHandle", "TaskValueRef",
-    "TaskValues", "UserCodeError", "WorkspaceError", "__version__",
+    "INPUT", "Autoscale", "Branch", "ClusterSpec", "ConditionHandle", "ConfigError", "Continuous", "Cron",
+    "DefinitionError", "EditMode", "Environment", "ExistingCluster", "FileArrival", "FlowdefError", "ForEachHandle",
+    "FunctionHandle", "GitProvider", "GitSource", "Health", "HealthMetric", "HealthRule", "InputRef", "Job",
+    "JobCluster", "JobCompletion", "JobParamRef", "Library", "Notifications", "Periodic", "Permission",
+    "PermissionLevel", "PowerBiModel", "PowerBiTable", "Retry", "RunAs", "RunIf", "Subscriber", "TableUpdate",
+    "TaskContext", "TaskHandle", "TaskValueRef", "TaskValues", "UserCodeError", "Webhook", "WorkspaceError",
+    "__version__",
 ]
 
 

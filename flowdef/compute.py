@@ -1,13 +1,21 @@
-"""Compute a task runs on: a serverless ``Environment``, a shared ``JobCluster``, or an ``ExistingCluster``.
+"""Compute a task runs on, and the libraries it installs.
 
-Passed to tasks as ``compute=...`` (one keyword, so "exactly one compute selector" holds by construction) or to
-the job as its default ``compute=`` for every task that needs one.  Example::
+Compute is one of: a serverless :class:`Environment`, a shared :class:`JobCluster`, a per-task new cluster (a
+bare :class:`ClusterSpec`), or an :class:`ExistingCluster`.  It is passed to tasks as ``compute=...`` (one keyword,
+so "exactly one compute selector" holds by construction) or to the job as its default ``compute=`` for every task
+that needs one.  SQL-flavoured tasks run on a SQL warehouse instead (``warehouse="<id>"``, default: the target's).
+Example::
 
     serverless = Environment("default", version="3", dependencies=("pandas==2.2.3",))
+    big = JobCluster("big", ClusterSpec("15.4.x-scala2.12", node_type_id="i3.xlarge",
+                                        autoscale=Autoscale(2, 8)))
     job = Job("etl", compute=serverless)
+    job.python_wheel("score", "acme_scoring", "main", compute=big, libraries=[Library.whl("dist/acme.whl")])
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import attrs
 
@@ -22,13 +30,20 @@ def _strs(value) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
+def _sorted_pairs(value) -> tuple[tuple[str, Any], ...]:
+    return tuple(sorted(dict(value or {}).items()))
+
+
 @attrs.frozen
 class Environment:
-    """A serverless job environment (``environments[].spec``)."""
+    """A serverless job environment (``environments[].spec``): ``version`` is the serverless environment version;
+    ``dependencies`` are pip requirement lines (``pandas==2.2.3``, ``/Volumes/.../x.whl``, ``-r /Workspace/...``);
+    ``java_dependencies`` are JAR paths (Spark JAR tasks on serverless)."""
 
     key: str
     version: str = attrs.field(default="3", kw_only=True, converter=str)
     dependencies: tuple[str, ...] = attrs.field(default=(), kw_only=True, converter=_strs)
+    java_dependencies: tuple[str, ...] = attrs.field(default=(), kw_only=True, converter=_strs)
     location: Location | None = attrs.field(default=None, kw_only=True, eq=False, converter=_loc)
 
 
@@ -40,21 +55,36 @@ class Autoscale:
 
 @attrs.frozen
 class ClusterSpec:
-    """A classic cluster definition (``new_cluster``).  ``extra`` carries rarely used fields verbatim."""
+    """A classic cluster definition (``new_cluster``).
+
+    Give exactly one of ``num_workers`` (``0`` with ``is_single_node=True`` for a single node) or ``autoscale``.
+    ``init_scripts`` are paths; the prefix picks the storage (``/Volumes/`` → volumes, other ``/...`` → workspace,
+    ``s3://``, ``abfss://``, ``gs://``, ``dbfs:/``).  ``extra`` carries the rarely used ``ClusterSpec`` fields
+    verbatim (``aws_attributes``, ``azure_attributes``, ``gcp_attributes``, ``docker_image``, ``cluster_log_conf``,
+    ``ssh_public_keys``, ...); ``flowdef validate`` checks each against the Jobs API schema.
+    """
 
     spark_version: str
     node_type_id: str | None = attrs.field(default=None, kw_only=True)
+    driver_node_type_id: str | None = attrs.field(default=None, kw_only=True)
     num_workers: int | None = attrs.field(default=None, kw_only=True)
     autoscale: Autoscale | None = attrs.field(default=None, kw_only=True)
     policy_id: str | None = attrs.field(default=None, kw_only=True)
-    spark_conf: tuple[tuple[str, str], ...] = attrs.field(
-        default=(), kw_only=True, converter=lambda d: tuple(sorted(dict(d).items()))
-    )
-    spark_env_vars: tuple[tuple[str, str], ...] = attrs.field(
-        default=(), kw_only=True, converter=lambda d: tuple(sorted(dict(d).items()))
-    )
+    apply_policy_default_values: bool | None = attrs.field(default=None, kw_only=True)
+    instance_pool_id: str | None = attrs.field(default=None, kw_only=True)
+    driver_instance_pool_id: str | None = attrs.field(default=None, kw_only=True)
+    spark_conf: tuple[tuple[str, str], ...] = attrs.field(default=(), kw_only=True, converter=_sorted_pairs)
+    spark_env_vars: tuple[tuple[str, str], ...] = attrs.field(default=(), kw_only=True, converter=_sorted_pairs)
+    custom_tags: tuple[tuple[str, str], ...] = attrs.field(default=(), kw_only=True, converter=_sorted_pairs)
     data_security_mode: str | None = attrs.field(default=None, kw_only=True)
     single_user_name: str | None = attrs.field(default=None, kw_only=True)
+    runtime_engine: str | None = attrs.field(default=None, kw_only=True)
+    kind: str | None = attrs.field(default=None, kw_only=True)
+    is_single_node: bool | None = attrs.field(default=None, kw_only=True)
+    use_ml_runtime: bool | None = attrs.field(default=None, kw_only=True)
+    init_scripts: tuple[str, ...] = attrs.field(default=(), kw_only=True, converter=_strs)
+    # raw JSON values (dicts): compared, not hashed, so specs stay usable as dict keys
+    extra: tuple[tuple[str, Any], ...] = attrs.field(default=(), kw_only=True, converter=_sorted_pairs, hash=False)
 
 
 @attrs.frozen
@@ -74,5 +104,59 @@ class ExistingCluster:
     location: Location | None = attrs.field(default=None, kw_only=True, eq=False, converter=_loc)
 
 
-Compute = Environment | JobCluster | ExistingCluster
-COMPUTE_TYPES = (Environment, JobCluster, ExistingCluster)
+Compute = Environment | JobCluster | ExistingCluster | ClusterSpec
+COMPUTE_TYPES = (Environment, JobCluster, ExistingCluster, ClusterSpec)
+CLASSIC_TYPES = (JobCluster, ExistingCluster, ClusterSpec)  # compute that installs task libraries
+
+
+LIBRARY_KINDS = ("pypi", "whl", "jar", "maven", "requirements", "cran")
+
+
+@attrs.frozen
+class Library:
+    """A library installed on a task's classic cluster (``libraries[]``).  Serverless tasks declare theirs in
+    :class:`Environment` ``dependencies`` instead.
+
+    Paths relative to the project root are uploaded with the project files; absolute workspace, ``/Volumes/``
+    and cloud paths are used as they are::
+
+        Library.pypi("requests==2.32.3")
+        Library.whl("dist/acme-1.0-py3-none-any.whl")
+        Library.jar("/Volumes/main/libs/jars/udfs.jar")
+        Library.maven("com.acme:udfs:1.2.0", exclusions=["org.slf4j:slf4j-api"])
+        Library.requirements("requirements.txt")
+    """
+
+    kind: str
+    value: str
+    repo: str | None = attrs.field(default=None, kw_only=True)
+    exclusions: tuple[str, ...] = attrs.field(default=(), kw_only=True, converter=_strs)
+    location: Location | None = attrs.field(default=None, kw_only=True, eq=False, converter=_loc)
+
+    @classmethod
+    def pypi(cls, package: str, *, repo: str | None = None) -> "Library":
+        return cls("pypi", package, repo=repo, location=caller_location())
+
+    @classmethod
+    def whl(cls, path: str) -> "Library":
+        return cls("whl", path, location=caller_location())
+
+    @classmethod
+    def jar(cls, path: str) -> "Library":
+        return cls("jar", path, location=caller_location())
+
+    @classmethod
+    def requirements(cls, path: str) -> "Library":
+        return cls("requirements", path, location=caller_location())
+
+    @classmethod
+    def maven(cls, coordinates: str, *, repo: str | None = None, exclusions=()) -> "Library":
+        return cls("maven", coordinates, repo=repo, exclusions=exclusions, location=caller_location())
+
+    @classmethod
+    def cran(cls, package: str, *, repo: str | None = None) -> "Library":
+        return cls("cran", package, repo=repo, location=caller_location())
+
+    @property
+    def is_path(self) -> bool:
+        return self.kind in ("whl", "jar", "requirements")

@@ -64,6 +64,15 @@ CODES: dict[str, tuple[str, str]] = {
     "FD503": ("compute", ERROR),
     "FD504": ("unknown-compute", ERROR),
     "FD505": ("unused-compute", WARNING),
+    # task kinds, job settings and the raw escape hatch (appended: validation/settings.py, validation/compute.py)
+    "FD510": ("task-kind", ERROR),
+    "FD511": ("unknown-field", ERROR),
+    "FD512": ("field-value", ERROR),
+    "FD513": ("enum-value", ERROR),
+    "FD514": ("notification", ERROR),
+    "FD515": ("permission", ERROR),
+    "FD516": ("unknown-job", ERROR),
+    "FD517": ("compute-conflict", ERROR),
 }
 
 

@@ -13,20 +13,34 @@ Example::
         ctx.task_values.set("duplicate_rows_removed", 12)
 
     create = job.sql("create", "silver/create.sql", depends_on=[dedup])
+
+    check = job.condition("any_dups", dedup.values.duplicate_rows_removed, ">", 0, depends_on=[dedup])
+    job.notebook("report", "nb/report.py", depends_on=[check.true])
+
+    job.for_each("per_region", inputs=["eu", "us"], concurrency=2, depends_on=[create]).notebook(
+        "process_region", "nb/region.py", params={"region": INPUT})
+
+The task kinds other than functions are declared by the methods of :class:`flowdef._declare.TaskDeclarations`
+(``python_file``, ``notebook``, ``sql``, ``python_wheel``, ``spark_jar``, ``dbt``, ``sql_query``, ``sql_alert``,
+``sql_dashboard``, ``dashboard``, ``alert``, ``power_bi``, ``pipeline``, ``run_job``, ``clean_room_notebook``,
+``raw_task``), shared with the for-each builder.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, Callable, Generic, Iterable, Mapping, ParamSpec, TypeVar, overload
 
+import attrs
+
+from flowdef._declare import TaskDeclarations, _str_map, _value, condition_op, raw_pairs
 from flowdef._location import Location, caller_location
-from flowdef.compute import COMPUTE_TYPES, Compute, Environment, JobCluster
+from flowdef.compute import COMPUTE_TYPES, Compute, Environment, JobCluster, Library
 from flowdef.errors import DefinitionError
 from flowdef.model import Dependency, JobSpec, Param, Retry, RunIf, TaskSpec
-from flowdef.refs import Params, Values
-from flowdef.tasks import FunctionTask, NotebookTask, PythonFileTask, SqlFileTask, TaskKind
+from flowdef.refs import Params, Ref, Values, quote_name
+from flowdef.settings import EditMode, GitSource, Health, Notifications, Permission, RunAs
+from flowdef.tasks import ConditionTask, ForEachTask, FunctionTask, TaskKind
 from flowdef.triggers import TRIGGER_TYPES, Trigger
 
 P = ParamSpec("P")
@@ -67,37 +81,150 @@ class FunctionHandle(TaskHandle, Generic[P, R]):
         return self.function(*args, **kwargs)
 
 
-DependsOn = TaskHandle | str | Iterable[TaskHandle | str] | None
+class Branch:
+    """One outcome of a condition task: ``depends_on=[check.true]`` compiles to
+    ``{"task_key": "check", "outcome": "true"}`` (the task runs only when the condition held)."""
+
+    __slots__ = ("handle", "outcome")
+
+    def __init__(self, handle: "ConditionHandle", outcome: str) -> None:
+        self.handle = handle
+        self.outcome = outcome
+
+    def _flowdef_dependency(self, job: "Job", location: Location | None) -> Dependency:
+        if self.handle.job is not job:
+            raise DefinitionError(
+                f"depends_on: condition {self.handle.key!r} belongs to job {self.handle.job.key!r}, not to "
+                f"{job.key!r}; a task can only depend on tasks of its own job"
+            )
+        return Dependency(self.handle.key, self.outcome, location)
+
+    def __repr__(self) -> str:
+        return f"<branch {self.outcome} of condition {self.handle.key!r}>"
 
 
-def _value(value: Any, what: str) -> str:
-    """Parameter values are strings on the wire; numbers/bools/lists are converted deterministically."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, (list, tuple, dict)):
-        return json.dumps(value, sort_keys=True, separators=(",", ":"))
-    raise DefinitionError(f"{what}: expected a string, number, bool or JSON list/dict, got {type(value).__name__}")
+class ConditionHandle(TaskHandle):
+    """A condition task's handle: ``.true`` / ``.false`` are its branches for ``depends_on``.  Depending on the
+    handle itself waits for the condition whatever its outcome."""
+
+    __slots__ = ()
+
+    @property
+    def true(self) -> Branch:
+        return Branch(self, "true")
+
+    @property
+    def false(self) -> Branch:
+        return Branch(self, "false")
 
 
-def _str_map(values: Mapping[str, Any] | None, what: str) -> dict[str, str]:
-    if values is None:
-        return {}
-    if not isinstance(values, Mapping):
-        raise DefinitionError(f"{what} must be a dict of name -> value, got {type(values).__name__}")
-    return {str(k): _value(v, f"{what}[{k!r}]") for k, v in values.items()}
+class ForEachHandle(TaskHandle, TaskDeclarations):
+    """A for-each task's handle.  Declare its one nested task with any task method (``.notebook(...)``,
+    ``.python_file(...)``, ``.sql(...)``, ``.task`` for a function, ...): the method returns this handle, so
+    ``job.for_each(...).notebook(...)`` reads as one declaration and is what ``depends_on=`` takes.
+    ``.nested`` is the nested task's handle (``None`` until declared)."""
+
+    __slots__ = ("nested", "_index")
+
+    def __init__(self, key: str, job: "Job", location: Location | None, index: int) -> None:
+        super().__init__(key, job, location)
+        self.nested: TaskHandle | None = None
+        self._index = index
+
+    def _declare(self, key: str, kind: TaskKind, location: Location | None, **options: Any) -> "ForEachHandle":
+        if self.nested is not None:
+            raise DefinitionError(
+                f"for-each task {self.key!r} already runs task {self.nested.key!r}; a for-each task has exactly "
+                "one nested task (to run several steps per element, run a job per element with .run_job(...))"
+            )
+        for name in ("depends_on", "run_if"):
+            if options.get(name) is not None:
+                raise DefinitionError(
+                    f"the nested task {key!r} of for-each task {self.key!r} cannot take {name}=: put it on "
+                    f"job.for_each({self.key!r}, ...)"
+                )
+        if isinstance(kind, ForEachTask):  # pragma: no cover - the builder offers no for_each
+            raise DefinitionError("a for-each task cannot contain another for-each task")
+        handle_cls = options.pop("handle_cls", TaskHandle)
+        function = options.pop("function", None)
+        handle = (FunctionHandle(key, self.job, location, function) if function is not None
+                  else handle_cls(key, self.job, location))
+        spec = self.job._spec(handle, kind, in_for_each=True, **options)
+        outer = self.job._tasks[self._index]
+        self.job._tasks[self._index] = attrs.evolve(outer, kind=attrs.evolve(outer.kind, task=spec))
+        self.nested = handle
+        return self
+
+    def task(self, fn: Callable | None = None, /, *, key: str | None = None, **options: Any):
+        """Run a Python function per element (``@job.for_each(...).task`` or ``.task(fn)``); it reads the element
+        from its parameters, e.g. ``.task(process, params={"region": INPUT})``.  Returns this handle."""
+
+        def decorate(function: Callable) -> "ForEachHandle":
+            if not callable(function):
+                raise DefinitionError(f".task takes a function, got {function!r}")
+            location = _function_location(function) or caller_location()
+            kind = FunctionTask(function.__module__, function.__qualname__,
+                                _str_map(options.pop("params", None), "params"))
+            return self._declare(key or function.__name__, kind, location, function=function, **options)
+
+        if fn is not None:
+            return decorate(fn)
+        return decorate
 
 
-class Job:
+class InputRef(Ref):
+    """``flowdef.INPUT``: the current element inside a for-each task's nested task (``{{input}}``).
+    ``INPUT.region`` / ``INPUT["region"]`` is a field of an object element (``{{input.region}}``); use the
+    item form for field names that are ``str`` methods (``INPUT["count"]``)."""
+
+    path: tuple[str, ...]
+
+    def __new__(cls, path: tuple[str, ...] = (), location: Location | None = None) -> "InputRef":
+        text = "{{" + ".".join(["input", *(quote_name(p) for p in path)]) + "}}"
+        self = super().__new__(cls, text)
+        self.path = tuple(path)
+        self.location = location
+        return self
+
+    def __getnewargs__(self):  # copy/pickle rebuild from the path, not from the text
+        return (self.path,)
+
+    def __getattr__(self, name: str) -> "InputRef":
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return InputRef((*self.path, name), caller_location())
+
+    def __getitem__(self, name):  # type: ignore[override]
+        if isinstance(name, str):
+            return InputRef((*self.path, name), caller_location())
+        return str.__getitem__(self, name)  # slicing the text still works
+
+
+INPUT = InputRef()
+
+DependsOn = TaskHandle | Branch | str | Iterable[TaskHandle | Branch | str] | None
+
+
+def _check_type(value: Any, types: type | tuple, what: str, hint: str) -> Any:
+    if value is not None and not isinstance(value, types):
+        raise DefinitionError(f"{what} must be {hint}, got {value!r}")
+    return value
+
+
+class Job(TaskDeclarations):
     """A Lakeflow job: name first, everything else keyword-only.
 
     ``params`` are job parameters (name -> default; targets may override defaults).  ``trigger`` is one of
     ``Cron``, ``FileArrival``, ``TableUpdate``, ``Periodic``, ``Continuous``, ``JobCompletion``.  ``compute`` is
-    the default compute for tasks that need one (Python files and functions).  ``key`` is the job's identity in
-    the project (file names, deploy identity); it defaults to the name, so set it before renaming a job.
+    the default compute for tasks that need one (Python files, wheels, JARs, dbt and functions); ``environments``
+    and ``job_clusters`` declare compute explicitly (tasks' compute is added automatically).  ``key`` is the job's
+    identity in the project (file names, deploy identity); it defaults to the name, so set it before renaming.
+
+    Settings are grouped in values of :mod:`flowdef.settings`: ``notifications=Notifications(...)``,
+    ``health=Health.over(...)``, ``git=GitSource.github(...)``, ``run_as=RunAs.service_principal(...)``,
+    ``permissions=[Permission.group(...), ...]`` (applied after deploy, not part of the payload),
+    ``edit_mode=EditMode.UI_LOCKED``.  ``extra`` is the escape hatch for Jobs API settings flowdef does not type
+    (``{"performance_target": "STANDARD", "budget_policy_id": "..."}``), checked against the API schema.
     """
 
     def __init__(
@@ -109,13 +236,20 @@ class Job:
         params: Mapping[str, Any] | None = None,
         tags: Mapping[str, str] | None = None,
         description: str | None = None,
-        max_concurrent_runs: int | None = None,
-        timeout: int | None = None,
         trigger: Trigger | Iterable[Trigger] | None = None,
         compute: Compute | None = None,
         environments: Iterable[Environment] = (),
         job_clusters: Iterable[JobCluster] = (),
+        max_concurrent_runs: int | None = None,
+        timeout: int | None = None,
         queue: bool | None = None,
+        notifications: Notifications | None = None,
+        health: Health | None = None,
+        git: GitSource | None = None,
+        run_as: RunAs | None = None,
+        permissions: Iterable[Permission] = (),
+        edit_mode: EditMode | str | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
         if not isinstance(name, str):
             raise DefinitionError(f"Job name must be a string, got {type(name).__name__}")
@@ -141,12 +275,22 @@ class Job:
                     f"got {type(t).__name__}"
                 )
         self.triggers = triggers
-        if compute is not None and not isinstance(compute, COMPUTE_TYPES):
-            raise DefinitionError(f"compute must be Environment, JobCluster or ExistingCluster, got {compute!r}")
-        self.compute = compute
-        self.environments = tuple(environments)
-        self.job_clusters = tuple(job_clusters)
+        self.compute = _check_type(compute, COMPUTE_TYPES, "compute",
+                                   "Environment, JobCluster, ExistingCluster or ClusterSpec")
+        self.environments = tuple(_check_type(e, Environment, "environments[]", "an Environment(...)")
+                                  for e in environments)
+        self.job_clusters = tuple(_check_type(c, JobCluster, "job_clusters[]", "a JobCluster(...)")
+                                  for c in job_clusters)
         self.queue = queue
+        self.notifications = _check_type(notifications, Notifications, "notifications", "Notifications(...)")
+        self.health = _check_type(health, Health, "health", "Health(...) or Health.over(...)")
+        self.git = _check_type(git, GitSource, "git", "a GitSource, e.g. GitSource.github(url, branch=...)")
+        self.run_as = _check_type(run_as, RunAs, "run_as", "RunAs.user(...), RunAs.service_principal(...) or "
+                                  "RunAs.group(...)")
+        self.permissions = tuple(_check_type(p, Permission, "permissions[]", "Permission.user/group/"
+                                             "service_principal(...)") for p in permissions)
+        self.edit_mode = edit_mode.value if isinstance(edit_mode, EditMode) else edit_mode
+        self.extra = raw_pairs(extra, "extra")
         self._tasks: list[TaskSpec] = []
         self._handles: list[TaskHandle] = []
 
@@ -154,7 +298,7 @@ class Job:
         return f"<Job {self.key!r}: {len(self._tasks)} tasks>"
 
     # ----------------------------------------------------------------------------------------------------------
-    # task declarations
+    # task declarations (the other kinds come from TaskDeclarations)
 
     @overload
     def task(self, fn: Callable[P, R], /) -> FunctionHandle[P, R]: ...
@@ -171,10 +315,14 @@ class Job:
         retry: Retry | int | None = ...,
         timeout: int | None = ...,
         compute: Compute | None = ...,
+        libraries: Iterable[Library] = ...,
         params: Mapping[str, Any] | None = ...,
         values: Mapping[str, type] | Iterable[str] | None = ...,
+        notifications: Notifications | None = ...,
+        health: Health | None = ...,
         description: str | None = ...,
         disabled: bool = ...,
+        extra: Mapping[str, Any] | None = ...,
     ) -> Callable[[Callable[P, R]], FunctionHandle[P, R]]: ...
 
     def task(
@@ -188,10 +336,14 @@ class Job:
         retry=None,
         timeout=None,
         compute=None,
+        libraries=(),
         params=None,
         values=None,
+        notifications=None,
+        health=None,
         description=None,
         disabled=False,
+        extra=None,
     ):
         """Declare a Python function task: the function body *is* the task; it receives a
         :class:`flowdef.runtime.TaskContext` (``ctx.params``, ``ctx.task_values``, ``ctx.spark``).
@@ -207,8 +359,9 @@ class Job:
             kind = FunctionTask(function.__module__, function.__qualname__, _str_map(params, "params"))
             handle: FunctionHandle[P, R] = FunctionHandle(task_key, self, location, function)
             self._add(
-                handle, kind, depends_on, run_if, retry, timeout, compute, description, disabled,
-                _declared_values(values),
+                handle, kind, depends_on=depends_on, run_if=run_if, retry=retry, timeout=timeout, compute=compute,
+                libraries=libraries, notifications=notifications, health=health, values=values,
+                description=description, disabled=disabled, extra=extra,
             )
             return handle
 
@@ -216,94 +369,89 @@ class Job:
             return decorate(fn)
         return decorate
 
-    def python_file(
+    def condition(
         self,
         key: str,
-        path: str,
+        left: Any,
+        op: str,
+        right: Any,
         /,
         *,
-        params: Mapping[str, Any] | Iterable[str] | None = None,
         depends_on: DependsOn = None,
         run_if: RunIf | str | None = None,
-        retry: Retry | int | None = None,
-        timeout: int | None = None,
-        compute: Compute | None = None,
-        values: Mapping[str, type] | Iterable[str] | None = None,
         description: str | None = None,
         disabled: bool = False,
-    ) -> TaskHandle:
-        """A Python (PySpark) script task.  ``path`` is relative to the project root (uploaded) or an absolute
-        workspace path.  ``params`` as a dict become ``--name value`` arguments, as a list they are argv."""
-        if isinstance(params, Mapping):
-            argv: list[str] = []
-            for name, value in _str_map(params, "params").items():
-                argv += [f"--{name}", value]
+        extra: Mapping[str, Any] | None = None,
+    ) -> ConditionHandle:
+        """An if/else task: ``left op right``, where ``op`` is ``==``, ``!=``, ``>``, ``>=``, ``<``, ``<=`` or the
+        API's ``EQUAL_TO``, ``NOT_EQUAL``, ``GREATER_THAN``, ... (``==``/``!=`` compare strings, the others
+        numbers).  Operands are strings (numbers and booleans are converted) and usually references::
+
+            check = job.condition("has_rows", load.values.rows, ">", 0, depends_on=[load])
+            job.notebook("publish", "nb/publish.py", depends_on=[check.true])
+            job.notebook("alert", "nb/alert.py", depends_on=[check.false])
+
+        A condition task needs no compute and takes no retries or notifications."""
+        kind = ConditionTask(condition_op(op), _value(left, "condition left"), _value(right, "condition right"))
+        handle = ConditionHandle(key, self, caller_location())
+        self._add(handle, kind, depends_on=depends_on, run_if=run_if, description=description, disabled=disabled,
+                  extra=extra)
+        return handle
+
+    def for_each(
+        self,
+        key: str,
+        /,
+        *,
+        inputs: Any,
+        concurrency: int | None = None,
+        task: Callable | None = None,
+        depends_on: DependsOn = None,
+        run_if: RunIf | str | None = None,
+        timeout: int | None = None,
+        notifications: Notifications | None = None,
+        health: Health | None = None,
+        description: str | None = None,
+        disabled: bool = False,
+        extra: Mapping[str, Any] | None = None,
+    ) -> ForEachHandle:
+        """Run one nested task per element of ``inputs``: a Python list (compiled to a compact JSON array), a job
+        parameter reference (``job.params.regions``) or a task-value reference (``lister.values.ids``) holding a
+        JSON array.  ``concurrency`` iterations run at a time (default 1).  Declare the nested task on the
+        returned handle; inside it ``flowdef.INPUT`` is the element::
+
+            job.for_each("per_region", inputs=["eu", "us"], concurrency=2).notebook(
+                "process_region", "nb/region.py", params={"region": INPUT})
+
+        ``task=fn`` is a shortcut for a function nested task.  The nested task's key must be unique in the job."""
+        if isinstance(inputs, (list, tuple)):
+            text = _value(list(inputs), "for_each inputs")
+        elif isinstance(inputs, str):
+            text = inputs
         else:
-            argv = [_value(v, "params") for v in (params or ())]
-        handle = TaskHandle(key, self, caller_location())
-        self._add(
-            handle, PythonFileTask(path, tuple(argv)), depends_on, run_if, retry, timeout, compute,
-            description, disabled, _declared_values(values),
-        )
-        return handle
-
-    def notebook(
-        self,
-        key: str,
-        path: str,
-        /,
-        *,
-        params: Mapping[str, Any] | None = None,
-        warehouse: str | None = None,
-        depends_on: DependsOn = None,
-        run_if: RunIf | str | None = None,
-        retry: Retry | int | None = None,
-        timeout: int | None = None,
-        compute: Compute | None = None,
-        values: Mapping[str, type] | Iterable[str] | None = None,
-        description: str | None = None,
-        disabled: bool = False,
-    ) -> TaskHandle:
-        """A notebook task (``params`` are widgets, ``base_parameters``)."""
-        handle = TaskHandle(key, self, caller_location())
-        self._add(
-            handle, NotebookTask(path, _str_map(params, "params"), warehouse), depends_on, run_if, retry,
-            timeout, compute, description, disabled, _declared_values(values),
-        )
-        return handle
-
-    def sql(
-        self,
-        key: str,
-        template: str,
-        /,
-        *,
-        params: Mapping[str, Any] | None = None,
-        vars: Mapping[str, Any] | None = None,
-        warehouse: str | None = None,
-        depends_on: DependsOn = None,
-        run_if: RunIf | str | None = None,
-        retry: Retry | int | None = None,
-        timeout: int | None = None,
-        description: str | None = None,
-        disabled: bool = False,
-    ) -> TaskHandle:
-        """A SQL file task from a jinja2 template under ``sql_templates/``, rendered per target at compile time.
-
-        Job parameters reach the SQL at run time as ``:name`` markers (``IDENTIFIER(:catalog || '.t')``);
-        ``params`` adds task-level ones; ``vars`` are compile-time template variables; ``warehouse``
-        overrides the target's SQL warehouse id."""
-        handle = TaskHandle(key, self, caller_location())
-        kind = SqlFileTask(template, _str_map(params, "params"), warehouse, dict(vars or {}))
-        self._add(handle, kind, depends_on, run_if, retry, timeout, None, description, disabled, ())
+            raise DefinitionError(
+                "for_each inputs must be a list, a job parameter reference (job.params.x) or a task value "
+                f"reference (task.values.x), got {type(inputs).__name__}"
+            )
+        handle = ForEachHandle(key, self, caller_location(), len(self._tasks))
+        self._add(handle, ForEachTask(text, None, concurrency), depends_on=depends_on, run_if=run_if,
+                  timeout=timeout, notifications=notifications, health=health, description=description,
+                  disabled=disabled, extra=extra)
+        if task is not None:
+            handle.task(task)
         return handle
 
     # ----------------------------------------------------------------------------------------------------------
 
+    def _declare(self, key: str, kind: TaskKind, location: Location | None, **options: Any) -> TaskHandle:
+        handle = TaskHandle(key, self, location)
+        self._add(handle, kind, **options)
+        return handle
+
     def _dependencies(self, depends_on: DependsOn, location: Location | None) -> tuple[Dependency, ...]:
         if depends_on is None:
             return ()
-        items = [depends_on] if isinstance(depends_on, (TaskHandle, str)) else depends_on
+        items = [depends_on] if isinstance(depends_on, (TaskHandle, Branch, str)) else depends_on
         try:
             items = list(items)  # type: ignore[arg-type]
         except TypeError:
@@ -327,28 +475,41 @@ class Job:
                 raise DefinitionError(f"depends_on takes task handles (or task keys), got {item!r}")
         return tuple(deps)
 
-    def _add(
+    def _spec(
         self,
         handle: TaskHandle,
         kind: TaskKind,
-        depends_on: DependsOn,
-        run_if: RunIf | str | None,
-        retry: Retry | int | None,
-        timeout: int | None,
-        compute: Compute | None,
-        description: str | None,
-        disabled: bool,
-        values: tuple[tuple[str, str], ...],
-    ) -> None:
+        *,
+        depends_on: DependsOn = None,
+        run_if: RunIf | str | None = None,
+        retry: Retry | int | None = None,
+        timeout: int | None = None,
+        compute: Compute | None = None,
+        libraries: Iterable[Library] = (),
+        notifications: Notifications | None = None,
+        health: Health | None = None,
+        values: Mapping[str, type] | Iterable[str] | None = None,
+        description: str | None = None,
+        disabled: bool = False,
+        extra: Mapping[str, Any] | None = None,
+        in_for_each: bool = False,
+    ) -> TaskSpec:
+        """The frozen spec of one declared task; raises only for values that cannot even be recorded."""
         if not isinstance(handle.key, str):
             raise DefinitionError(f"task key must be a string, got {handle.key!r}")
-        if compute is not None and not isinstance(compute, COMPUTE_TYPES):
-            raise DefinitionError(f"compute must be Environment, JobCluster or ExistingCluster, got {compute!r}")
+        _check_type(compute, COMPUTE_TYPES, "compute", "Environment, JobCluster, ExistingCluster or ClusterSpec")
         if isinstance(retry, int) and not isinstance(retry, bool):
             retry = Retry(retry)
         elif retry is not None and not isinstance(retry, Retry):
             raise DefinitionError(f"retry must be a Retry(...) or an int (max retries), got {retry!r}")
-        spec = TaskSpec(
+        if isinstance(libraries, (Library, str)):
+            libraries = (libraries,)  # type: ignore[assignment]
+        libs = tuple(libraries or ())
+        for lib in libs:
+            _check_type(lib, Library, "libraries[]", "a Library, e.g. Library.pypi('x==1') or Library.whl(path)")
+        _check_type(notifications, Notifications, "notifications", "Notifications(...)")
+        _check_type(health, Health, "health", "Health(...) or Health.over(...)")
+        return TaskSpec(
             key=handle.key,
             kind=kind,
             depends_on=self._dependencies(depends_on, handle.location),
@@ -358,10 +519,17 @@ class Job:
             compute=compute,
             description=description,
             disabled=disabled,
-            values=values,
+            values=_declared_values(values),
             location=handle.location,
+            libraries=libs,
+            notifications=notifications,
+            health=health,
+            extra=raw_pairs(extra, "extra"),
+            in_for_each=in_for_each,
         )
-        self._tasks.append(spec)
+
+    def _add(self, handle: TaskHandle, kind: TaskKind, **options: Any) -> None:
+        self._tasks.append(self._spec(handle, kind, **options))
         self._handles.append(handle)
 
     @property
@@ -387,6 +555,13 @@ class Job:
             queue=self.queue,
             module=module,
             location=self.location,
+            extra=self.extra,
+            notifications=self.notifications,
+            health=self.health,
+            git=self.git,
+            run_as=self.run_as,
+            permissions=self.permissions,
+            edit_mode=self.edit_mode,
         )
 
 

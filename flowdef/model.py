@@ -12,7 +12,8 @@ from typing import Any
 import attrs
 
 from flowdef._location import Location
-from flowdef.compute import Compute, Environment, JobCluster
+from flowdef.compute import Compute, Environment, JobCluster, Library
+from flowdef.settings import GitSource, Health, Notifications, Permission, RunAs
 from flowdef.tasks import TaskKind
 from flowdef.triggers import Trigger
 
@@ -67,6 +68,12 @@ class TaskSpec:
     disabled: bool = False
     values: tuple[tuple[str, str], ...] = ()  # declared task values: (name, type name)
     location: Location | None = attrs.field(default=None, eq=False)
+    libraries: tuple[Library, ...] = ()
+    notifications: Notifications | None = None
+    health: Health | None = None
+    # raw Jobs API task fields not modelled (validated, emitted verbatim); JSON values: compared, not hashed
+    extra: tuple[tuple[str, Any], ...] = attrs.field(default=(), hash=False)
+    in_for_each: bool = False  # the nested task of a for-each task ({{input}} is defined)
 
 
 @attrs.frozen
@@ -86,13 +93,29 @@ class JobSpec:
     queue: bool | None = None
     module: str = ""
     location: Location | None = attrs.field(default=None, eq=False)
-    extra: tuple[tuple[str, Any], ...] = ()  # raw Jobs API settings not yet modelled (validated)
+    extra: tuple[tuple[str, Any], ...] = attrs.field(default=(), hash=False)  # raw Jobs API settings (validated)
+    notifications: Notifications | None = None
+    health: Health | None = None
+    git: GitSource | None = None
+    run_as: RunAs | None = None
+    permissions: tuple[Permission, ...] = ()  # not part of the payload: compiler.permissions(job)
+    edit_mode: str | None = None
 
     def task(self, key: str) -> TaskSpec | None:
         for t in self.tasks:
             if t.key == key:
                 return t
         return None
+
+    def all_tasks(self) -> list[TaskSpec]:
+        """Every task, with the nested task of each for-each task right after it."""
+        out = []
+        for t in self.tasks:
+            out.append(t)
+            nested = getattr(t.kind, "task", None)
+            if isinstance(nested, TaskSpec):
+                out.append(nested)
+        return out
 
     def param_names(self) -> set[str]:
         return {p.name for p in self.params}

@@ -10,12 +10,14 @@ from __future__ import annotations
 from flowdef.config import Target
 from flowdef.diagnostics import Diagnostic, diag, sort_diagnostics
 from flowdef.loader import LoadedProject
-from flowdef.validation import references, structure, triggers
+from flowdef.validation import compute, references, settings, structure, triggers
 
 
 def validate_project(project: LoadedProject, target: Target, *, templates: bool = True) -> list[Diagnostic]:
     diags: list[Diagnostic] = list(project.diagnostics)
     diags += project_rules(project, target)
+    diags += settings.check_project(project, target)  # task kinds, job settings, raw fields, run-job references
+    diags += compute.check_project(project, target)  # environments, clusters, libraries, warehouses
     for job in project.jobs:
         ctx = structure.JobContext(job, target, project.config)
         diags += structure.check(ctx)
