@@ -27,6 +27,7 @@ from flowdef.deploy.manifest import Manifest, changed_artifacts, digest, manifes
 from flowdef.deploy.plan import CONFLICT, CREATE, UNCHANGED, UPDATE, JobPlan, Plan, RemoteJob, build_plan, is_managed
 from flowdef.errors import WorkspaceError
 
+READ_CONCURRENCY = 16
 _LANGUAGES = {".py": "PYTHON", ".sql": "SQL", ".scala": "SCALA", ".r": "R"}
 
 
@@ -103,10 +104,11 @@ class Deployer:
 
     # ------------------------------------------------------------------------------------------- reading
 
-    def _map(self, fn: Callable, items: list) -> list:
-        if len(items) <= 1 or self.concurrency == 1:
+    def _map(self, fn: Callable, items: list, workers: int | None = None) -> list:
+        workers = workers or self.concurrency
+        if len(items) <= 1 or workers == 1:
             return [fn(i) for i in items]
-        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(items))) as pool:
+        with ThreadPoolExecutor(max_workers=min(workers, len(items))) as pool:
             return list(pool.map(fn, items))
 
     def _managed(self, settings: dict) -> bool:
@@ -133,7 +135,8 @@ class Deployer:
         hinted = [(k, i) for k, i in manifest.jobs.items() if k in wanted and k not in light and i not in seen]
         fetched: dict[int, dict | None] = {}
         to_get = sorted({i for k in wanted for i, _ in light.get(k, [])} | {i for _, i in hinted})
-        for job_id, job in zip(to_get, self._map(self.ws.get_job, to_get)):
+        # reads are cheap for the service: fetch with at least 16 at once, whatever --concurrency says for writes
+        for job_id, job in zip(to_get, self._map(self.ws.get_job, to_get, max(self.concurrency, READ_CONCURRENCY))):
             fetched[job_id] = job
         for key, job_id in hinted:
             job = fetched.get(job_id)
