@@ -339,3 +339,11 @@ def test_prune_removes_artifacts_no_job_uses_and_a_subset_never_prunes(ws, cli, 
     ws.reset_log()
     assert cli(project, "apply", "--target", "prod", "--prune") == 0
     assert ws.writes() == []
+
+
+def test_destroy_right_after_apply_finds_jobs_the_listing_does_not_show_yet(ws, cli, tmp_path):
+    project = generated_project(tmp_path, 2)
+    ws.list_lag = 5
+    assert cli(project, "apply", "--target", "prod") == 0
+    assert cli(project, "destroy", "--target", "prod", "--yes") == 0, cli.err
+    assert managed_jobs(ws, "gen", "prod") == {}

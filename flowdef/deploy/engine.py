@@ -101,6 +101,7 @@ class Deployer:
         self.quiet = quiet
         self._pipelines: dict[str, list[str]] = {}
         self._cache_lock = threading.Lock()
+        self._artifacts: dict[str, tuple[Artifact, str]] | None = None
 
     # ------------------------------------------------------------------------------------------- reading
 
@@ -132,7 +133,7 @@ class Deployer:
         wanted = set(self.desired if full_for is None else full_for)
         # jobs/list is eventually consistent: a job applied a moment ago may be missing.  The manifest remembers the
         # ids we applied; check the missing ones with jobs/get (consistent).  The tags, not the hint, decide.
-        hinted = [(k, i) for k, i in manifest.jobs.items() if k in wanted and k not in light and i not in seen]
+        hinted = [(k, i) for k, i in manifest.jobs.items() if k not in light and i not in seen]
         fetched: dict[int, dict | None] = {}
         to_get = sorted({i for k in wanted for i, _ in light.get(k, [])} | {i for _, i in hinted})
         # reads are cheap for the service: fetch with at least 16 at once, whatever --concurrency says for writes
@@ -162,6 +163,8 @@ class Deployer:
     def artifacts(self) -> dict[str, tuple[Artifact, str]]:
         """Every artifact of every desired job, by workspace path, with its digest.  The same path must always
         carry the same content."""
+        if self._artifacts is not None:
+            return self._artifacts
         out: dict[str, tuple[Artifact, str]] = {}
         for d in sorted(self.desired.values(), key=lambda d: d.key):
             for a in d.artifacts:
@@ -169,6 +172,7 @@ class Deployer:
                 if a.workspace_path in out and out[a.workspace_path][1] != h:
                     raise WorkspaceError(f"two jobs upload different content to {a.workspace_path} (job {d.key})")
                 out[a.workspace_path] = (a, h)
+        self._artifacts = out
         return out
 
     def plan(self, state: State) -> Plan:
