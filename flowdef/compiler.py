@@ -424,9 +424,9 @@ def artifacts(job: JobSpec, target: Target, config: ProjectConfig, sql: dict[str
         elif isinstance(kind, DbtTask) and kind.project_directory and not kind.project_directory.startswith("/") \
                 and not git:
             base = config.root / kind.project_directory
-            for path in _dbt_files(base):
-                rel = Path(kind.project_directory) / path.relative_to(base)
-                add(Artifact(workspace_path(target, rel.as_posix()), "file", path))
+            for file in _dbt_files(base):
+                rel_file = Path(kind.project_directory) / file.relative_to(base)
+                add(Artifact(workspace_path(target, rel_file.as_posix()), "file", file))
         for lib in task.libraries:
             if lib.is_path and not lib.value.startswith(EXTERNAL):
                 add(Artifact(workspace_path(target, lib.value), "file", config.root / lib.value))

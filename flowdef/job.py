@@ -151,7 +151,9 @@ class ForEachHandle(TaskHandle, TaskDeclarations):
                   else handle_cls(key, self.job, location))
         spec = self.job._spec(handle, kind, in_for_each=True, **options)
         outer = self.job._tasks[self._index]
-        self.job._tasks[self._index] = attrs.evolve(outer, kind=attrs.evolve(outer.kind, task=spec))
+        for_each = outer.kind
+        assert isinstance(for_each, ForEachTask)
+        self.job._tasks[self._index] = attrs.evolve(outer, kind=attrs.evolve(for_each, task=spec))
         self.nested = handle
         return self
 

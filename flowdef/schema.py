@@ -147,6 +147,7 @@ class BundleSchema:
 
     def check(self, value: Any, definition: str, prop: str | None = None) -> list[SchemaProblem]:
         """Problems of ``value`` against a definition, or against one property of it."""
+        schema: dict | None
         if prop is None:
             schema = {"$ref": "#/$defs/" + definition}
         else:

@@ -123,6 +123,10 @@ class HealthRule:
     op: str = attrs.field(default="GREATER_THAN", kw_only=True)
 
 
+def _rules(value: Iterable[HealthRule]) -> tuple[HealthRule, ...]:
+    return tuple(value)
+
+
 @attrs.frozen
 class Health:
     """Health rules of a job or task.  Usually built with :meth:`over`::
@@ -131,7 +135,7 @@ class Health:
         Health([HealthRule("STREAMING_BACKLOG_BYTES", 10**9)])
     """
 
-    rules: tuple[HealthRule, ...] = attrs.field(default=(), converter=tuple)
+    rules: tuple[HealthRule, ...] = attrs.field(default=(), converter=_rules)
     location: Location | None = attrs.field(default=None, kw_only=True, eq=False, converter=_loc)
 
     @classmethod

@@ -121,7 +121,8 @@ def _unused(ctx: JobContext, tasks) -> list[Diagnostic]:
     in_use = {(type(c), c.key) for c in (_effective(ctx, t) for t, _ in tasks)
               if isinstance(c, (Environment, JobCluster))}
     out = []
-    for c in [*job.environments, *job.job_clusters]:
+    declared: list[Environment | JobCluster] = [*job.environments, *job.job_clusters]
+    for c in declared:
         if (type(c), c.key) not in in_use:
             what = "environment" if isinstance(c, Environment) else "job cluster"
             out.append(ctx.d("FD505", f"{what} {c.key!r} is declared but no task runs on it; remove it or pass "

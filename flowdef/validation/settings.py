@@ -379,7 +379,7 @@ class _RawFields:
         loc = task.location
         kind = task.kind
         raw = isinstance(kind, RawTask)
-        fields = list(kind.fields) if raw else []
+        fields = list(kind.fields) if isinstance(kind, RawTask) else []
         if raw:
             kinds = [f for f, _ in fields if f.endswith("_task") and self._known(f, "task")]
             if not kinds:
