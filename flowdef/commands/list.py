@@ -6,13 +6,10 @@ import json
 import sys
 
 from flowdef.commands._common import emit, project
-from flowdef.tasks import FunctionTask, NotebookTask, PythonFileTask, SqlFileTask
-
-_KIND = {FunctionTask: "function", PythonFileTask: "python_file", NotebookTask: "notebook", SqlFileTask: "sql"}
 
 
 def kind_name(task) -> str:
-    return _KIND.get(type(task.kind), type(task.kind).__name__)
+    return getattr(task.kind, "KIND", type(task.kind).__name__)
 
 
 def run(args) -> int:
