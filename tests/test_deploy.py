@@ -347,3 +347,33 @@ def test_destroy_right_after_apply_finds_jobs_the_listing_does_not_show_yet(ws, 
     assert cli(project, "apply", "--target", "prod") == 0
     assert cli(project, "destroy", "--target", "prod", "--yes") == 0, cli.err
     assert managed_jobs(ws, "gen", "prod") == {}
+
+
+def test_a_job_deleted_since_the_plan_is_recreated_and_destroy_json(ws, cli, tmp_path):
+    project = generated_project(tmp_path, 2)
+    assert cli(project, "apply", "--target", "prod") == 0
+    from flowdef.deploy.client import Workspace
+    from flowdef.deploy.engine import Deployer
+    from flowdef.deploy.session import prepare
+
+    import argparse
+    import os
+
+    args = argparse.Namespace(project_dir=str(project), config=None, target="prod", paths=[], command="apply")
+    config, target, _proj, desired = prepare(args)
+    rewrite(project, suffix="_v2")
+    config, target, _proj, desired = prepare(args)
+    dep = Deployer(Workspace(host=ws.host), project="gen", target="prod", root=target.root_path, desired=desired,
+                   quiet=True)
+    state = dep.read_state()
+    plan = dep.plan(state)
+    gone = managed_jobs(ws, "gen", "prod")["gen_job_000"][0]
+    with ws.state.lock:  # deleted by someone between plan and apply
+        del ws.state.jobs[gone]
+    outcomes = {o.key: o.action for o in dep.apply(plan, state)}
+    assert outcomes == {"gen_job_000": "created", "gen_job_001": "updated"}
+    assert all(len(v) == 1 for v in managed_jobs(ws, "gen", "prod").values())
+    os.chdir(tmp_path)
+    assert cli(project, "destroy", "--target", "prod", "--yes", "--format", "json") == 0
+    result = json.loads(cli.out)
+    assert sorted(d["key"] for d in result["deleted"]) == ["gen_job_000", "gen_job_001"] and result["failed"] == []

@@ -29,12 +29,16 @@ def run(args) -> int:
         state = dep.read_state(full_for=())
         jobs = sorted((r for rs in state.managed.values() for r in rs), key=lambda r: r.job_id)
         if not jobs and not state.manifest.files:
-            print(f"Nothing to destroy: no job of project {config.project} on target {target.name}.")
+            if args.format == "json":
+                print(json.dumps({"target": target.name, "deleted": [], "failed": []}))
+            else:
+                print(f"Nothing to destroy: no job of project {config.project} on target {target.name}.")
             return 0
+        listing = sys.stderr if args.format == "json" else sys.stdout
         for r in jobs:
-            print(f"  - delete {r.key} (job {r.job_id})  {json.dumps(r.name, ensure_ascii=False)}")
+            print(f"  - delete {r.key} (job {r.job_id})  {json.dumps(r.name, ensure_ascii=False)}", file=listing)
         if state.manifest.files:
-            print(f"  - delete {len(state.manifest.files)} uploaded file(s) under {target.root_path}")
+            print(f"  - delete {len(state.manifest.files)} uploaded file(s) under {target.root_path}", file=listing)
         ok = confirm(f"Destroy {len(jobs)} job(s) of target {target.name}?", args.yes,
                      "refusing to destroy without confirmation and without a terminal to ask on: rerun with --yes")
         if ok is None:
@@ -43,6 +47,7 @@ def run(args) -> int:
             print("destroy cancelled; nothing was changed", file=sys.stderr)
             return 1
         failed: list[str] = []
+        deleted: list = []
         with dep.lock("destroy", timeout=args.lock_timeout):
             state = dep.read_state(full_for=())
             jobs = sorted((r for rs in state.managed.values() for r in rs), key=lambda r: r.job_id)
@@ -55,6 +60,7 @@ def run(args) -> int:
                     failed.append(f"{r.key} (job {r.job_id}): {exc}")
                     progress.step(f"delete failed  {r.key} (job {r.job_id})")
                     return
+                deleted.append(r)
                 progress.step(f"deleted        {r.key} (job {r.job_id})")
 
             def delete_file(path):
@@ -75,6 +81,11 @@ def run(args) -> int:
                 ws.delete(manifest_path(target.root_path))
     except Exception as exc:  # noqa: BLE001
         return fail(exc)
+    if args.format == "json":
+        print(json.dumps({"target": target.name, "deleted": [{"key": r.key, "job_id": r.job_id}
+                                                                  for r in sorted(deleted, key=lambda r: r.job_id)],
+                          "failed": failed}, indent=2, sort_keys=True))
+        return 1 if failed else 0
     if failed:
         print("Destroy failed for:\n" + "\n".join(f"  {f}" for f in failed))
         return 1

@@ -21,7 +21,7 @@ import attrs
 
 from flowdef.compiler import Artifact, CompiledJob
 from flowdef.deploy import refs
-from flowdef.deploy.client import Workspace, describe
+from flowdef.deploy.client import Workspace, describe, is_not_found
 from flowdef.deploy.lock import DeployLock
 from flowdef.deploy.manifest import Manifest, changed_artifacts, digest, manifest_path, permissions_digest
 from flowdef.deploy.plan import CONFLICT, CREATE, UNCHANGED, UPDATE, JobPlan, Plan, RemoteJob, build_plan, is_managed
@@ -363,8 +363,15 @@ class Deployer:
                     # the lost create went through: make sure the job we found holds exactly this payload
                     self.ws.reset_job(job_id, payload)
             elif jp.action == UPDATE:
-                self.ws.reset_job(int(jp.job_id), payload)  # full replace; never jobs/update (it merges)
-                action = "updated"
+                try:
+                    self.ws.reset_job(int(jp.job_id), payload)  # full replace; never jobs/update (it merges)
+                    action = "updated"
+                except Exception as err:  # noqa: BLE001
+                    if not is_not_found(err):
+                        raise
+                    # deleted by someone since the plan: create it again (found by tags if that create is lost)
+                    job_id, _ = self.ws.create_job(payload, lambda: self._find_by_tags(jp.key, jp.name))
+                    action = "created"
             if jp.key in plan.permissions and d.permissions is not None:
                 self.ws.set_permissions(int(job_id), d.permissions)
                 manifest.permissions[jp.key] = permissions_digest(d.permissions)

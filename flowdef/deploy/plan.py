@@ -199,10 +199,10 @@ def render_text(plan: Plan, *, prune: bool | None = None, verbose_unchanged: boo
         lines.append(f"      {d.reason}")
     if plan.uploads:
         lines.append(f"  ^ upload    {len(plan.uploads)} artifact(s) changed:")
-        for p in plan.uploads[:20]:
+        for p in plan.uploads[:8]:
             lines.append(f"      {p}")
-        if len(plan.uploads) > 20:
-            lines.append(f"      ... and {len(plan.uploads) - 20} more")
+        if len(plan.uploads) > 8:
+            lines.append(f"      ... and {len(plan.uploads) - 8} more (`plan --format json` lists them all)")
     if plan.removals:
         note = "" if prune else "  (only with --prune)"
         lines.append(f"  - remove    {len(plan.removals)} uploaded artifact(s) no job uses any more{note}")
