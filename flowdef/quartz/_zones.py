@@ -56,28 +56,31 @@ class ZoneInfoZone:
 
 
 class TransitionZone:
-    """A zone given as Java's own list of offset changes (for ids Python lacks or disagrees on)."""
+    """A zone given by Java's own offset changes (for ids Python lacks or disagrees on).
 
-    __slots__ = ("id", "initial", "times", "offsets", "wall_times")
+    Two step functions, both as Java reports them: the offset of a UTC instant, and the
+    offset GregorianCalendar applies to a wall-clock time (which resolves gaps/overlaps).
+    """
 
-    def __init__(self, zone_id: str, initial: int, changes: tuple[tuple[int, int], ...]) -> None:
+    __slots__ = ("id", "utc_initial", "utc_times", "utc_offsets", "wall_initial", "wall_times", "wall_offsets")
+
+    def __init__(self, zone_id: str, utc_initial: int, utc_changes, wall_initial: int, wall_changes) -> None:
         self.id = zone_id
-        self.initial = initial
-        self.times = [t for t, _ in changes]
-        self.offsets = [o for _, o in changes]
-        # wall time at which each new offset starts (Java's getTransitionIndex for WALL_TIME)
-        self.wall_times = [t + o for t, o in changes]
-
-    def offset_at(self, utc: int) -> int:
-        i = bisect_right(self.times, utc) - 1
-        return self.offsets[i] if i >= 0 else self.initial
+        self.utc_initial = utc_initial
+        self.utc_times = [t for t, _ in utc_changes]
+        self.utc_offsets = [o for _, o in utc_changes]
+        self.wall_initial = wall_initial
+        self.wall_times = [t for t, _ in wall_changes]
+        self.wall_offsets = [o for _, o in wall_changes]
 
     def wall(self, utc: int) -> _dt.datetime:
-        return _dt.datetime.fromtimestamp(utc + self.offset_at(utc), _UTC)
+        i = bisect_right(self.utc_times, utc) - 1
+        offset = self.utc_offsets[i] if i >= 0 else self.utc_initial
+        return _dt.datetime.fromtimestamp(utc + offset, _UTC)
 
     def wall_offset(self, wall: int) -> int:
         i = bisect_right(self.wall_times, wall) - 1
-        return self.offsets[i] if i >= 0 else self.initial
+        return self.wall_offsets[i] if i >= 0 else self.wall_initial
 
 
 _EPOCH = _dt.datetime(1970, 1, 1)
@@ -183,8 +186,7 @@ def get_zone(tz: str):
     if custom is not None:
         zone = FixedZone(tz, custom)
     elif tz in data.TRANSITIONS:
-        initial, changes = data.TRANSITIONS[tz]
-        zone = TransitionZone(tz, initial, changes)
+        zone = TransitionZone(tz, *data.TRANSITIONS[tz])
     else:
         target = data.ALIASES.get(tz, tz)
         if isinstance(target, int):

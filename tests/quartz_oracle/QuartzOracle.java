@@ -12,7 +12,8 @@
 //
 // With the single argument "--zones" it instead prints one line per id of
 // java.util.TimeZone.getAvailableIDs() and ZoneId.getAvailableZoneIds():
-//   <id> <TAB> <source: TZ, ZI or TZ+ZI> <TAB> <TimeZone.getTimeZone(id).toZoneId()> <TAB> <offset changes>
+//   <id> <TAB> <source: TZ, ZI or TZ+ZI> <TAB> <TimeZone.getTimeZone(id).toZoneId()>
+//        <TAB> <offset changes by UTC instant> <TAB> <offset changes by wall-clock time>
 // and with "--resolve" it reads time-zone ids on stdin and prints what
 // TimeZone.getTimeZone(id) makes of each: "<resolved id> <TAB> <raw offset seconds>".
 import java.io.BufferedReader;
@@ -21,7 +22,9 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.text.ParseException;
 import java.time.ZoneId;
+import java.util.Calendar;
 import java.util.Date;
+import java.util.GregorianCalendar;
 import java.util.TimeZone;
 import java.util.TreeMap;
 
@@ -48,12 +51,15 @@ public final class QuartzOracle {
         return s == null ? "null" : s.replace('\n', ' ').replace('\r', ' ');
     }
 
-    // Offset changes of java.util.TimeZone (what Calendar, and so Quartz, uses) between
-    // 1900 and 2131, as "epochSecond:offsetSeconds" items, found by sampling every 5 days
-    // plus every java.time transition instant, then bisecting to the exact second.
-    private static String changes(TimeZone tz, ZoneId zid) {
-        long start = -2208988800L;  // 1900-01-01T00:00:00Z
-        long end = 5017996800L;     // 2129-01-01T00:00:00Z
+    // Offset changes of java.util.TimeZone between 1900 and 2129, as "second:offsetSeconds"
+    // items after the offset at the start.  With wall=false: the offset of each UTC instant
+    // (TimeZone.getOffset, what Calendar uses to show an instant); with wall=true: the offset
+    // GregorianCalendar applies to each local wall-clock time when it converts fields to an
+    // instant (where gaps and overlaps are resolved), keyed by the wall time.  Found by
+    // sampling every 5 days plus around every java.time transition, then bisecting.
+    private static String changes(TimeZone tz, ZoneId zid, boolean wall) {
+        long start = -2208988800L;  // 1900-01-01T00:00:00
+        long end = 5017996800L;     // 2129-01-01T00:00:00
         java.util.TreeSet<Long> points = new java.util.TreeSet<>();
         for (long t = start; t <= end; t += 5 * 86400L) points.add(t);
         java.time.zone.ZoneRules rules = zid.getRules();
@@ -62,27 +68,45 @@ public final class QuartzOracle {
             java.time.zone.ZoneOffsetTransition tr = rules.nextTransition(cursor);
             if (tr == null || tr.getInstant().getEpochSecond() > end) break;
             long e = tr.getInstant().getEpochSecond();
-            points.add(e - 1);
-            points.add(e);
+            if (wall) {
+                long before = tr.getOffsetBefore().getTotalSeconds(), after = tr.getOffsetAfter().getTotalSeconds();
+                for (long w : new long[] {e + before, e + after}) {
+                    for (long d = -2; d <= 2; d++) points.add(w + d);
+                }
+            } else {
+                points.add(e - 1);
+                points.add(e);
+            }
             cursor = tr.getInstant();
         }
+        GregorianCalendar local = wall ? new GregorianCalendar(tz) : null;
+        GregorianCalendar utc = wall ? new GregorianCalendar(TimeZone.getTimeZone("UTC")) : null;
         StringBuilder b = new StringBuilder();
         Long prev = null;
         for (Long t : points) {
             if (prev != null) {
                 long lo = prev, hi = t;
-                int offLo = tz.getOffset(lo * 1000L) / 1000, offHi = tz.getOffset(hi * 1000L) / 1000;
+                int offLo = offset(tz, local, utc, lo), offHi = offset(tz, local, utc, hi);
                 if (offLo != offHi) {
                     while (hi - lo > 1) {
                         long mid = lo + (hi - lo) / 2;
-                        if (tz.getOffset(mid * 1000L) / 1000 == offLo) lo = mid; else hi = mid;
+                        if (offset(tz, local, utc, mid) == offLo) lo = mid; else hi = mid;
                     }
                     b.append(' ').append(hi).append(':').append(offHi);
                 }
             }
             prev = t;
         }
-        return tz.getOffset(start * 1000L) / 1000 + b.toString();
+        return offset(tz, local, utc, start) + b.toString();
+    }
+
+    private static int offset(TimeZone tz, GregorianCalendar local, GregorianCalendar utc, long seconds) {
+        if (local == null) return tz.getOffset(seconds * 1000L) / 1000;
+        utc.setTimeInMillis(seconds * 1000L);
+        local.clear();
+        local.set(utc.get(Calendar.YEAR), utc.get(Calendar.MONTH), utc.get(Calendar.DAY_OF_MONTH),
+                  utc.get(Calendar.HOUR_OF_DAY), utc.get(Calendar.MINUTE), utc.get(Calendar.SECOND));
+        return (int) (seconds - local.getTimeInMillis() / 1000L);
     }
 
     private static void zones(PrintStream out) {
@@ -92,7 +116,8 @@ public final class QuartzOracle {
         for (String id : src.keySet()) {
             TimeZone tz = TimeZone.getTimeZone(id);
             ZoneId zid = tz.toZoneId();
-            out.println(id + "\t" + src.get(id) + "\t" + zid.getId() + "\t" + changes(tz, zid));
+            out.println(id + "\t" + src.get(id) + "\t" + zid.getId() + "\t" + changes(tz, zid, false)
+                        + "\t" + changes(tz, zid, true));
         }
     }
 

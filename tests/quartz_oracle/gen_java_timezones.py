@@ -37,7 +37,8 @@ END = 5017996800  # 2129-01-01
 SAMPLE = 5 * 86400
 
 
-def java_offset_fn(initial: int, changes: list[tuple[int, int]]):
+def step_fn(initial: int, changes: list[tuple[int, int]]):
+    """The step function 'offset at t' described by (initial, [(t, new offset), ...])."""
     import bisect
 
     times = [t for t, _ in changes]
@@ -49,7 +50,7 @@ def java_offset_fn(initial: int, changes: list[tuple[int, int]]):
     return offset
 
 
-def python_offset_fn(key: str):
+def python_utc_fn(key: str):
     zi = zoneinfo.ZoneInfo(key)
 
     def offset(t: int) -> int:
@@ -59,12 +60,41 @@ def python_offset_fn(key: str):
     return offset
 
 
-def same_offsets(java_fn, changes, py_fn) -> bool:
+def python_wall_fn(key: str):
+    """The engine's rule for wall times (flowdef.quartz._zones.ZoneInfoZone.wall_offset)."""
+    zi = zoneinfo.ZoneInfo(key)
+    epoch = dt.datetime(1970, 1, 1)
+
+    def offset(w: int) -> int:
+        naive = epoch + dt.timedelta(seconds=w)
+        off = min(zi.utcoffset(naive), zi.utcoffset(naive.replace(fold=1)))
+        return off.days * 86400 + off.seconds
+
+    return offset
+
+
+def same(java_fn, changes, py_fn) -> bool:
     points = set(range(START, END, SAMPLE))
     for t, _ in changes:
         if t > START:
             points.update((t - 1, t))
     return all(java_fn(t) == py_fn(t) for t in sorted(points))
+
+
+def parse_changes(text: str) -> tuple[int, list[tuple[int, int]]]:
+    first, *items = text.split(" ")
+    initial = int(first)
+    changes = [(int(a), int(b)) for a, b in (item.split(":") for item in items)]
+    # only 1969 onwards matters (fire times are computed for instants from 1970 on)
+    while changes and changes[0][0] <= START:
+        initial = changes.pop(0)[1]
+    return initial, changes
+
+
+def matches(key: str, utc, wall) -> bool:
+    return same(step_fn(*utc), utc[1], python_utc_fn(key)) and same(
+        step_fn(*wall), wall[1], python_wall_fn(key)
+    )
 
 
 def main(argv: list[str]) -> int:
@@ -78,29 +108,20 @@ def main(argv: list[str]) -> int:
     python_ids = zoneinfo.available_timezones()
     ids: list[str] = []
     aliases: dict[str, object] = {}
-    transitions: dict[str, tuple[int, tuple[tuple[int, int], ...]]] = {}
+    transitions: dict[str, tuple] = {}
     for line in oracle.java_zones():
-        zone_id, _source, target, change_text = line.split("\t")
+        zone_id, _source, target, utc_text, wall_text = line.split("\t")
         ids.append(zone_id)
-        first, *items = change_text.split(" ")
-        initial = int(first)
-        changes = [(int(a), int(b)) for a, b in (item.split(":") for item in items)]
-        # only 1969 onwards matters (fire times are computed for instants from 1970 on)
-        while changes and changes[0][0] <= START:
-            initial = changes.pop(0)[1]
-        java_fn = java_offset_fn(initial, changes)
-        if zone_id in python_ids and same_offsets(java_fn, changes, python_offset_fn(zone_id)):
+        utc = parse_changes(utc_text)
+        wall = parse_changes(wall_text)
+        if zone_id in python_ids and matches(zone_id, utc, wall):
             continue
-        matched: object = None
-        if not changes:
-            matched = initial
-        elif target != zone_id and target in python_ids:
-            if same_offsets(java_fn, changes, python_offset_fn(target)):
-                matched = target
-        if matched is not None:
-            aliases[zone_id] = matched
+        if not utc[1] and not wall[1] and utc[0] == wall[0]:
+            aliases[zone_id] = utc[0]
+        elif target != zone_id and target in python_ids and matches(target, utc, wall):
+            aliases[zone_id] = target
         else:
-            transitions[zone_id] = (initial, tuple(changes))
+            transitions[zone_id] = (utc[0], tuple(utc[1]), wall[0], tuple(wall[1]))
             print(f"note: {zone_id}: Python's tz data differs from Java's; recording Java's offsets", file=sys.stderr)
 
     text = render(sorted(ids), aliases, transitions, java_version)
@@ -116,6 +137,18 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def _pairs(changes) -> list[str]:
+    lines, row = [], []
+    for t, o in changes:
+        row.append(f"({t}, {o}),")
+        if len(row) == 4:
+            lines.append("            " + " ".join(row))
+            row = []
+    if row:
+        lines.append("            " + " ".join(row))
+    return lines
+
+
 def render(ids, aliases, transitions, java_version: str) -> str:
     out = [
         '"""Time-zone ids known to Java 17 (``java.util.TimeZone.getAvailableIDs()``).',
@@ -125,9 +158,11 @@ def render(ids, aliases, transitions, java_version: str) -> str:
         "",
         "JAVA_TIMEZONE_IDS: every id ``TimeZone.getTimeZone`` resolves (others silently become GMT).",
         "ALIASES: ids Python's zoneinfo lacks (or disagrees on) -> a zoneinfo key or a fixed",
-        "  offset in seconds with the same offsets as Java from 1969 to 2128.",
+        "  offset in seconds that behaves like Java from 1969 to 2128 (for instants and wall times).",
         "TRANSITIONS: ids with no such equivalent -> (offset before the first change,",
-        "  ((utc epoch second, new offset seconds), ...)) as java.util.TimeZone reports them.",
+        "  ((utc epoch second, new offset seconds), ...), the same two for wall-clock times:",
+        "  the offset GregorianCalendar applies to a local time (seconds since 1970-01-01T00:00",
+        "  local), which is where gaps and overlaps are resolved) as Java reports them.",
         '"""',
         "",
         "JAVA_TIMEZONE_IDS = frozenset(",
@@ -137,18 +172,15 @@ def render(ids, aliases, transitions, java_version: str) -> str:
     out += ["    )", ")", "", "ALIASES = {"]
     out += [f"    {k!r}: {v!r}," for k, v in sorted(aliases.items())]
     out += ["}", "", "TRANSITIONS = {"]
-    for k, (initial, changes) in sorted(transitions.items()):
+    for k, (utc_initial, utc_changes, wall_initial, wall_changes) in sorted(transitions.items()):
         out.append(f"    {k!r}: (")
-        out.append(f"        {initial},")
+        out.append(f"        {utc_initial},")
         out.append("        (")
-        row: list[str] = []
-        for t, o in changes:
-            row.append(f"({t}, {o}),")
-            if len(row) == 4:
-                out.append("            " + " ".join(row))
-                row = []
-        if row:
-            out.append("            " + " ".join(row))
+        out += _pairs(utc_changes)
+        out.append("        ),")
+        out.append(f"        {wall_initial},")
+        out.append("        (")
+        out += _pairs(wall_changes)
         out.append("        ),")
         out.append("    ),")
     out += ["}", ""]
