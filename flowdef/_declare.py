@@ -55,6 +55,8 @@ def _value(value: Any, what: str) -> str:
 def _str_map(values: Mapping[str, Any] | None, what: str) -> dict[str, str]:
     if values is None:
         return {}
+    if values.__class__ is dict and all(v.__class__ is str for v in values.values()):
+        return {str(k): v for k, v in values.items()}  # the common case, without per-value dispatch
     if not isinstance(values, Mapping):
         raise DefinitionError(f"{what} must be a dict of name -> value, got {type(values).__name__}")
     return {str(k): _value(v, f"{what}[{k!r}]") for k, v in values.items()}

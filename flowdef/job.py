@@ -56,13 +56,20 @@ def _slug(name: str) -> str:
 class TaskHandle:
     """What a task declaration returns: pass it to ``depends_on=``; ``.values.<name>`` is a task-value reference."""
 
-    __slots__ = ("key", "job", "values", "location")
+    __slots__ = ("key", "job", "location", "_values")
 
     def __init__(self, key: str, job: "Job", location: Location | None) -> None:
         self.key = key
         self.job = job
-        self.values = Values(key)
         self.location = location
+        self._values: Values | None = None
+
+    @property
+    def values(self) -> Values:
+        """``handle.values.<name>`` renders ``{{tasks.<key>.values.<name>}}`` (created on first use)."""
+        if self._values is None:
+            self._values = Values(self.key)
+        return self._values
 
     def __repr__(self) -> str:
         return f"<task {self.key!r} of job {self.job.key!r}>"
@@ -462,7 +469,9 @@ class Job(TaskDeclarations):
             ) from None
         deps = []
         for item in items:
-            if isinstance(item, TaskHandle):
+            if item.__class__ is TaskHandle and item.job is self:  # the common case, first
+                deps.append(Dependency(item.key, None, location))
+            elif isinstance(item, TaskHandle):
                 if item.job is not self:
                     raise DefinitionError(
                         f"depends_on: task {item.key!r} belongs to job {item.job.key!r}, not to {self.key!r}; "
@@ -499,18 +508,24 @@ class Job(TaskDeclarations):
         """The frozen spec of one declared task; raises only for values that cannot even be recorded."""
         if not isinstance(handle.key, str):
             raise DefinitionError(f"task key must be a string, got {handle.key!r}")
-        _check_type(compute, COMPUTE_TYPES, "compute", "Environment, JobCluster, ExistingCluster or ClusterSpec")
-        if isinstance(retry, int) and not isinstance(retry, bool):
-            retry = Retry(retry)
-        elif retry is not None and not isinstance(retry, Retry):
-            raise DefinitionError(f"retry must be a Retry(...) or an int (max retries), got {retry!r}")
-        if isinstance(libraries, (Library, str)):
-            libraries = (libraries,)  # type: ignore[assignment]
-        libs = tuple(libraries or ())
-        for lib in libs:
-            _check_type(lib, Library, "libraries[]", "a Library, e.g. Library.pypi('x==1') or Library.whl(path)")
-        _check_type(notifications, Notifications, "notifications", "Notifications(...)")
-        _check_type(health, Health, "health", "Health(...) or Health.over(...)")
+        if compute is not None:
+            _check_type(compute, COMPUTE_TYPES, "compute", "Environment, JobCluster, ExistingCluster or ClusterSpec")
+        if retry is not None:
+            if isinstance(retry, int) and not isinstance(retry, bool):
+                retry = Retry(retry)
+            elif not isinstance(retry, Retry):
+                raise DefinitionError(f"retry must be a Retry(...) or an int (max retries), got {retry!r}")
+        libs: tuple = ()
+        if libraries:
+            if isinstance(libraries, (Library, str)):
+                libraries = (libraries,)  # type: ignore[assignment]
+            libs = tuple(libraries)
+            for lib in libs:
+                _check_type(lib, Library, "libraries[]", "a Library, e.g. Library.pypi('x==1') or Library.whl(path)")
+        if notifications is not None:
+            _check_type(notifications, Notifications, "notifications", "Notifications(...)")
+        if health is not None:
+            _check_type(health, Health, "health", "Health(...) or Health.over(...)")
         return TaskSpec(
             key=handle.key,
             kind=kind,
@@ -521,12 +536,12 @@ class Job(TaskDeclarations):
             compute=compute,
             description=description,
             disabled=disabled,
-            values=_declared_values(values),
+            values=_declared_values(values) if values is not None else (),
             location=handle.location,
             libraries=libs,
             notifications=notifications,
             health=health,
-            extra=raw_pairs(extra, "extra"),
+            extra=raw_pairs(extra, "extra") if extra is not None else (),
             in_for_each=in_for_each,
         )
 

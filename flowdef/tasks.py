@@ -26,7 +26,8 @@ def _pairs(value) -> tuple[tuple[str, str], ...]:
     if value is None:
         return ()
     if isinstance(value, dict):
-        return tuple((str(k), v) for k, v in value.items())
+        return tuple(value.items()) if all(k.__class__ is str for k in value) else tuple(
+            (str(k), v) for k, v in value.items())
     return tuple(value)
 
 
