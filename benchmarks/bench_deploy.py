@@ -27,10 +27,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "fixtures" / "deploy"))
 
-from support import generated_project, rewrite  # noqa: E402
+from support import generated_project, rewrite
 
-from flowdef.cli import main as flowdef_main  # noqa: E402
-from flowdef.testing import FakeWorkspace  # noqa: E402
+from flowdef.cli import main as flowdef_main
+from flowdef.testing import FakeWorkspace
 
 
 def run(project: Path, *argv: str) -> tuple[int, float]:

@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "deploy"))
+pytest_plugins = ["conftest_support"]  # the ws / cli fixtures
 
-from conftest_support import cli, ws  # noqa: E402,F401 - pytest fixtures
-from support import example_project, generated_project, managed_jobs, rewrite  # noqa: E402
+from support import example_project, generated_project, managed_jobs, rewrite
 
 ROOT = "/Shared/.flowdef/smart_claims/prod"  # the fake reports paths without /Workspace
 
@@ -40,10 +40,18 @@ def test_first_apply_creates_the_example_jobs_and_uploads_their_artifacts(ws, cl
     assert files[f"{ROOT}/files/pipelines/scripts/ingestion_claim.py"] == "FILE"
     assert f"{ROOT}/.flowdef/manifest.json" in files
     assert f"{ROOT}/.flowdef/deploy.lock" not in files  # released
-    # the SQL a job references is the SQL uploaded
-    task = next(t for t in settings["tasks"] if t["task_key"] == "ingest_customers")
-    assert ws.read_file(task["sql_task"]["file"]["path"]).startswith(b"")
-    assert "created" in cli.out or "Apply complete" in cli.out
+    # the SQL each task references is exactly the SQL `compile` renders
+    assert cli(project, "compile", "--target", "prod", "--out", str(tmp_path / "build")) == 0
+    for key, (job_id,) in jobs.items():
+        for task in ws.get_job(job_id)["tasks"]:
+            if "sql_task" in task:
+                rendered = (tmp_path / "build" / key / f"{task['task_key']}.sql").read_bytes()
+                assert ws.read_file(task["sql_task"]["file"]["path"]) == rendered
+    # and every file a task runs exists in the workspace
+    for (job_id,) in jobs.values():
+        for task in ws.get_job(job_id)["tasks"]:
+            if "spark_python_task" in task:
+                ws.read_file(task["spark_python_task"]["python_file"])
 
 
 def test_second_apply_makes_zero_writes(ws, cli, tmp_path):
@@ -352,17 +360,16 @@ def test_destroy_right_after_apply_finds_jobs_the_listing_does_not_show_yet(ws, 
 def test_a_job_deleted_since_the_plan_is_recreated_and_destroy_json(ws, cli, tmp_path):
     project = generated_project(tmp_path, 2)
     assert cli(project, "apply", "--target", "prod") == 0
+    import argparse
+    import os
+
     from flowdef.deploy.client import Workspace
     from flowdef.deploy.engine import Deployer
     from flowdef.deploy.session import prepare
 
-    import argparse
-    import os
-
     args = argparse.Namespace(project_dir=str(project), config=None, target="prod", paths=[], command="apply")
-    config, target, _proj, desired = prepare(args)
     rewrite(project, suffix="_v2")
-    config, target, _proj, desired = prepare(args)
+    _config, target, _proj, desired = prepare(args)
     dep = Deployer(Workspace(host=ws.host), project="gen", target="prod", root=target.root_path, desired=desired,
                    quiet=True)
     state = dep.read_state()

@@ -10,11 +10,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "deploy"))
+pytest_plugins = ["conftest_support"]  # the ws / cli fixtures
 
-from conftest_support import cli, ws  # noqa: E402,F401 - pytest fixtures
-from support import REPO, generated_project, managed_jobs, rewrite  # noqa: E402
+from support import REPO, generated_project, managed_jobs, rewrite
 
-from flowdef.testing import Fault  # noqa: E402
+from flowdef.testing import Fault
 
 CREATE = "/api/2.2/jobs/create"
 
@@ -105,7 +105,7 @@ def test_failure_of_one_job_leaves_the_others_applied_and_a_rerun_converges(ws, 
                         body={"error_code": "INVALID_PARAMETER_VALUE", "message": "Simulated rejection"}))
     assert cli(project, "apply", "--target", "prod", "--concurrency", "2") == 1
     assert "1 FAILED" in cli.out and "INVALID_PARAMETER_VALUE: Simulated rejection" in cli.out
-    failed = re.search(r"^  (gen_job_\d+): INVALID_PARAMETER_VALUE", cli.out, re.M).group(1)
+    failed = re.search(r"^  (gen_job_\d+): INVALID_PARAMETER_VALUE", cli.out, re.MULTILINE).group(1)
     jobs = managed_jobs(ws, "gen", "prod")
     assert len(jobs) == 3 and failed not in jobs
     assert cli(project, "apply", "--target", "prod") == 0, cli.err

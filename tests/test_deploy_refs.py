@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "deploy"))
+pytest_plugins = ["conftest_support"]  # the ws / cli fixtures
 
-from conftest_support import ws  # noqa: E402,F401 - pytest fixture
 
-from flowdef.deploy.client import Workspace  # noqa: E402
-from flowdef.deploy.engine import Deployer, Desired  # noqa: E402
+from flowdef.deploy.client import Workspace
+from flowdef.deploy.engine import Deployer, Desired
 
 TAGS = {"flowdef_project": "refs", "flowdef_target": "prod"}
 
@@ -77,11 +77,11 @@ caller.run_job("run_callee", callee, params={"x": "1"})
 
 def test_run_job_and_permissions_through_the_cli(ws, tmp_path, capsys, monkeypatch):
     """The DSL's run_job task and declared permissions, end to end (skipped on a compiler without them)."""
+    from support import PYPROJECT, managed_jobs
+
     import flowdef
     from flowdef.cli import main
     from flowdef.job import Job
-
-    from support import PYPROJECT, managed_jobs
 
     if not hasattr(Job, "run_job") or not hasattr(flowdef, "Permission"):
         import pytest

@@ -28,7 +28,8 @@ import os
 import random
 import threading
 import time
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from flowdef.errors import WorkspaceError
 
@@ -86,7 +87,12 @@ def is_not_found(err: BaseException) -> bool:
 def is_transient(err: BaseException) -> bool:
     """5xx / throttling / network: worth another try for an idempotent call."""
     import requests
-    from databricks.sdk.errors import DeadlineExceeded, InternalError, TemporarilyUnavailable, TooManyRequests
+    from databricks.sdk.errors import (
+        DeadlineExceeded,
+        InternalError,
+        TemporarilyUnavailable,
+        TooManyRequests,
+    )
 
     if isinstance(err, (requests.ConnectionError, requests.Timeout, TimeoutError)):
         return True
@@ -152,7 +158,7 @@ class Workspace:
         try:
             self.config = Config(**kwargs)
             self.api = ApiClient(self.config)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - the SDK raises ValueError and others; all become one line
             first = _first_line(str(exc)) or type(exc).__name__
             first = first.split(", please check https://", 1)[0]
             where = f" (profile {profile})" if profile else (f" ({host})" if host else "")
@@ -171,7 +177,7 @@ class Workspace:
         while True:
             try:
                 return self.api.do(method, path, query=query, body=body, raw=raw)
-            except Exception as err:  # noqa: BLE001 - classified below
+            except Exception as err:
                 if isinstance(err, TimeoutError):  # the SDK's own retry budget ran out
                     raise
                 if not (idempotent and is_transient(err)) or time.monotonic() >= deadline:
@@ -249,7 +255,7 @@ class Workspace:
         while True:
             try:
                 found = find_existing()
-            except Exception as err:  # noqa: BLE001 - a failed look-up must not lead to a duplicate
+            except Exception as err:
                 if not is_transient(err):
                     raise
                 found = None

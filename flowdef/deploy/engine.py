@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import attrs
 
@@ -23,8 +24,24 @@ from flowdef.compiler import Artifact, CompiledJob
 from flowdef.deploy import refs
 from flowdef.deploy.client import Workspace, describe, is_not_found
 from flowdef.deploy.lock import DeployLock
-from flowdef.deploy.manifest import Manifest, changed_artifacts, digest, manifest_path, permissions_digest
-from flowdef.deploy.plan import CONFLICT, CREATE, UNCHANGED, UPDATE, JobPlan, Plan, RemoteJob, build_plan, is_managed
+from flowdef.deploy.manifest import (
+    Manifest,
+    changed_artifacts,
+    digest,
+    manifest_path,
+    permissions_digest,
+)
+from flowdef.deploy.plan import (
+    CONFLICT,
+    CREATE,
+    UNCHANGED,
+    UPDATE,
+    JobPlan,
+    Plan,
+    RemoteJob,
+    build_plan,
+    is_managed,
+)
 from flowdef.errors import WorkspaceError
 
 READ_CONCURRENCY = 16
@@ -41,7 +58,7 @@ class Desired:
     permissions: list | None = None
 
     @classmethod
-    def of(cls, compiled: CompiledJob, permissions: list | None = None) -> "Desired":
+    def of(cls, compiled: CompiledJob, permissions: list | None = None) -> Desired:
         return cls(compiled.key, compiled.payload, compiled.artifacts, permissions)
 
 
@@ -294,7 +311,7 @@ class Deployer:
         def one(path: str) -> tuple[str, str]:
             if path in failed:
                 return path, failed[path]
-            artifact, h = arts[path]
+            artifact = arts[path][0]
             try:
                 data = artifact.data()
                 if artifact.kind == "notebook":
@@ -366,7 +383,7 @@ class Deployer:
                 try:
                     self.ws.reset_job(int(jp.job_id), payload)  # full replace; never jobs/update (it merges)
                     action = "updated"
-                except Exception as err:  # noqa: BLE001
+                except Exception as err:
                     if not is_not_found(err):
                         raise
                     # deleted by someone since the plan: create it again (found by tags if that create is lost)

@@ -36,7 +36,7 @@ def lock_path(root: str) -> str:
 def _user() -> str:
     try:
         return getpass.getuser()
-    except Exception:  # no passwd entry in some containers
+    except Exception:  # noqa: BLE001 - no passwd entry in some containers (KeyError, OSError...)
         return os.environ.get("USER", "unknown")
 
 
@@ -53,7 +53,7 @@ class LockInfo:
         return json.dumps(attrs.asdict(self), sort_keys=True).encode("utf-8")
 
     @classmethod
-    def parse(cls, data: bytes | None) -> "LockInfo | None":
+    def parse(cls, data: bytes | None) -> LockInfo | None:
         if data is None:
             return None
         try:
@@ -61,7 +61,7 @@ class LockInfo:
             return cls(id=str(raw["id"]), owner=str(raw.get("owner", "?")), host=str(raw.get("host", "?")),
                        pid=int(raw.get("pid", 0)), created=float(raw.get("created", 0)),
                        command=str(raw.get("command", "")))
-        except Exception:  # an unreadable lock is still a lock
+        except Exception:  # noqa: BLE001 - an unreadable lock is still a lock
             return cls(id="?", owner="?", host="?", pid=0, created=0.0)
 
     def describe(self, now: float | None = None) -> str:
@@ -141,7 +141,7 @@ class DeployLock:
             self.store.delete(self.path)
         self.info = None
 
-    def __enter__(self) -> "DeployLock":
+    def __enter__(self) -> DeployLock:
         self.acquire()
         return self
 

@@ -41,7 +41,7 @@ class Manifest:
     permissions: dict[str, str] = attrs.field(factory=dict)
 
     @classmethod
-    def parse(cls, data: bytes | None) -> "Manifest":
+    def parse(cls, data: bytes | None) -> Manifest:
         if not data:
             return cls()
         try:
@@ -51,7 +51,7 @@ class Manifest:
             return cls(files={str(k): str(v) for k, v in (raw.get("files") or {}).items()},
                        jobs={str(k): int(v) for k, v in (raw.get("jobs") or {}).items()},
                        permissions={str(k): str(v) for k, v in (raw.get("permissions") or {}).items()})
-        except Exception:  # a corrupt manifest only costs re-uploads
+        except Exception:  # noqa: BLE001 - a corrupt manifest only costs re-uploads
             return cls()
 
     def to_json(self) -> bytes:
@@ -59,7 +59,7 @@ class Manifest:
                 "jobs": dict(sorted(self.jobs.items())), "permissions": dict(sorted(self.permissions.items()))}
         return (json.dumps(body, indent=1, sort_keys=True) + "\n").encode("utf-8")
 
-    def copy(self) -> "Manifest":
+    def copy(self) -> Manifest:
         return Manifest(dict(self.files), dict(self.jobs), dict(self.permissions))
 
 

@@ -219,5 +219,18 @@ def render_json(plan: Plan) -> str:
     return json.dumps(plan.to_dict(), indent=2, sort_keys=True, ensure_ascii=False)
 
 
-__all__ = ["Plan", "JobPlan", "RemoteJob", "build_plan", "is_managed", "render_text", "render_json",
-           "CREATE", "UPDATE", "UNCHANGED", "DELETE", "CONFLICT", "IDENTITY_TAGS"]
+__all__ = [
+    "CONFLICT",
+    "CREATE",
+    "DELETE",
+    "IDENTITY_TAGS",
+    "UNCHANGED",
+    "UPDATE",
+    "JobPlan",
+    "Plan",
+    "RemoteJob",
+    "build_plan",
+    "is_managed",
+    "render_json",
+    "render_text",
+]

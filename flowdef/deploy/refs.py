@@ -13,9 +13,10 @@ same grammar is used.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-_FALLBACK = re.compile(r"\$\{flowdef\.(jobs|pipelines)\.(.+)\.id\}|\$\{flowdef\.(workspace)\.id\}", re.S)
+_FALLBACK = re.compile(r"\$\{flowdef\.(jobs|pipelines)\.(.+)\.id\}|\$\{flowdef\.(workspace)\.id\}", re.DOTALL)
 
 
 class Unresolved(LookupError):
