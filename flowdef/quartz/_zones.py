@@ -134,13 +134,12 @@ def check_timezone(tz: object) -> str | None:
     if not tz.strip():
         return "the time zone is empty; use a Java time-zone id such as 'UTC' or 'Europe/Berlin'"
     suggestion = _suggest(tz, data.JAVA_TIMEZONE_IDS)
-    msg = f"unknown timezone '{tz}'"
     if suggestion:
-        msg += f"; did you mean '{suggestion}'?"
-    else:
-        msg += "; use a Java time-zone id such as 'UTC', 'Europe/Berlin' or 'America/New_York'"
-    msg += " (Java silently treats unknown ids as GMT)"
-    return msg
+        return f"unknown timezone '{tz}'; did you mean '{suggestion}'?"
+    return (
+        f"unknown timezone '{tz}'; use a Java time-zone id such as 'UTC', 'Europe/Berlin' or "
+        "'America/New_York' (Java would silently treat it as GMT)"
+    )
 
 
 def _suggest(tz: str, ids) -> str | None:
