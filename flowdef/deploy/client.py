@@ -228,7 +228,8 @@ class Workspace:
         while True:
             self._clock.refuse(True)
             try:
-                return int(self.api.do("POST", f"{JOBS}/create", body=payload)["job_id"]), False
+                created: Any = self.api.do("POST", f"{JOBS}/create", body=payload)
+                return int(created["job_id"]), False
             except _NoRetry as refused:
                 err = refused.__context__ or refused
             except Exception as exc:  # noqa: BLE001 - classified below
@@ -304,7 +305,7 @@ class Workspace:
         known = getattr(self.config, "workspace_id", None)
         if known:
             return str(known)
-        out = self.api.do("GET", "/api/2.0/preview/scim/v2/Me", response_headers=["X-Databricks-Org-Id"])
+        out: Any = self.api.do("GET", "/api/2.0/preview/scim/v2/Me", response_headers=["X-Databricks-Org-Id"])
         value = out.get("X-Databricks-Org-Id")
         if not value:
             raise WorkspaceError("cannot tell the workspace id (needed by a job-completion trigger)")

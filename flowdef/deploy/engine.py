@@ -157,10 +157,10 @@ class Deployer:
         for job_id, job in zip(to_get, self._map(self.ws.get_job, to_get, max(self.concurrency, READ_CONCURRENCY))):
             fetched[job_id] = job
         for key, job_id in hinted:
-            job = fetched.get(job_id)
-            if job is not None and self._managed(job.get("settings") or {}) and \
-                    job["settings"]["tags"]["flowdef_job"] == key:
-                light.setdefault(key, []).append((job_id, job["settings"]))
+            hit = fetched.get(job_id)
+            if hit is not None and self._managed(hit.get("settings") or {}) and \
+                    hit["settings"]["tags"]["flowdef_job"] == key:
+                light.setdefault(key, []).append((job_id, hit["settings"]))
         managed: dict[str, list[RemoteJob]] = {}
         for key, jobs in light.items():
             remotes = []
@@ -381,7 +381,7 @@ class Deployer:
                     self.ws.reset_job(job_id, payload)
             elif jp.action == UPDATE:
                 try:
-                    self.ws.reset_job(int(jp.job_id), payload)  # full replace; never jobs/update (it merges)
+                    self.ws.reset_job(int(jp.job_id or 0), payload)  # full replace; never jobs/update (it merges)
                     action = "updated"
                 except Exception as err:
                     if not is_not_found(err):
@@ -390,7 +390,7 @@ class Deployer:
                     job_id, _ = self.ws.create_job(payload, lambda: self._find_by_tags(jp.key, jp.name))
                     action = "created"
             if jp.key in plan.permissions and d.permissions is not None:
-                self.ws.set_permissions(int(job_id), d.permissions)
+                self.ws.set_permissions(int(job_id or 0), d.permissions)
                 manifest.permissions[jp.key] = permissions_digest(d.permissions)
                 if action == "unchanged":
                     action = "updated"
@@ -398,7 +398,7 @@ class Deployer:
             msg = describe(err)
             progress.step(f"failed         {label}: {msg}")
             return Outcome(jp.key, "failed", jp.job_id, msg)
-        manifest.jobs[jp.key] = int(job_id)
+        manifest.jobs[jp.key] = int(job_id or 0)
         if action != "unchanged":
             progress.step(f"{action:<14} {jp.key} (job {job_id})")
         else:
@@ -407,7 +407,7 @@ class Deployer:
 
     def _delete(self, d: JobPlan, manifest: Manifest, progress: Progress) -> Outcome:
         try:
-            self.ws.delete_job(int(d.job_id))
+            self.ws.delete_job(int(d.job_id or 0))
         except Exception as err:  # noqa: BLE001
             msg = describe(err)
             progress.step(f"delete failed  {d.key} (job {d.job_id}): {msg}")

@@ -206,11 +206,11 @@ def render_text(plan: Plan, *, prune: bool | None = None, verbose_unchanged: boo
     if plan.removals:
         note = "" if prune else "  (only with --prune)"
         lines.append(f"  - remove    {len(plan.removals)} uploaded artifact(s) no job uses any more{note}")
-    c = plan.counts()
+    n = plan.counts()
     lines.append(
-        f"Plan: {c[CREATE]} to create, {c[UPDATE]} to update, {c[UNCHANGED]} unchanged, "
-        f"{c[DELETE]} to delete" + ("" if prune else " (with --prune)")
-        + f", {c['uploads']} upload(s)" + (f", {c[CONFLICT]} conflict(s)" if c[CONFLICT] else "") + "."
+        f"Plan: {n[CREATE]} to create, {n[UPDATE]} to update, {n[UNCHANGED]} unchanged, "
+        f"{n[DELETE]} to delete" + ("" if prune else " (with --prune)")
+        + f", {n['uploads']} upload(s)" + (f", {n[CONFLICT]} conflict(s)" if n[CONFLICT] else "") + "."
     )
     return "\n".join(lines)
 

@@ -95,7 +95,7 @@ def resolve(payload: dict, jobs: Mapping[str, int], pipelines: Mapping[str, str]
                     "workspace": "the workspace id is unknown"}[kind]
             raise Unresolved(f"{what} (at {'.'.join(map(str, path))})")
         if kind == "job" and len(path) >= 2 and path[-2] == "run_job_task":
-            return int(tables[kind][name])
+            return int(str(tables[kind][name]))
         return str(tables[kind][name])
 
     return sub(payload, ())
