@@ -384,3 +384,31 @@ def test_a_job_deleted_since_the_plan_is_recreated_and_destroy_json(ws, cli, tmp
     assert cli(project, "destroy", "--target", "prod", "--yes", "--format", "json") == 0
     result = json.loads(cli.out)
     assert sorted(d["key"] for d in result["deleted"]) == ["gen_job_000", "gen_job_001"] and result["failed"] == []
+
+
+def test_notebooks_are_uploaded_as_notebooks_and_files_as_files(ws, cli, tmp_path):
+    project = generated_project(tmp_path, 0, name="nbproj", project="nbproj")
+    (project / "notebooks").mkdir()
+    (project / "notebooks" / "explore.py").write_text("# Databricks notebook source\nprint('hi')\n")
+    (project / "scripts").mkdir()
+    (project / "scripts" / "run.py").write_text("# Databricks notebook source\nprint('a plain file')\n")
+    (project / "pipelines" / "nb.py").write_text(
+        "from flowdef import Environment, Job\n"
+        "job = Job('nb_job', compute=Environment('default', version='3'))\n"
+        "job.notebook('explore', 'notebooks/explore.py')\n"
+        "job.python_file('run', 'scripts/run.py')\n")
+    assert cli(project, "apply", "--target", "prod") == 0, cli.err
+    root = "/Shared/.flowdef/nbproj/prod/files"
+    files = objects(ws, root)
+    assert files[f"{root}/notebooks/explore"] == "NOTEBOOK"
+    assert files[f"{root}/scripts/run.py"] == "FILE"  # RAW: a notebook header does not make it a notebook
+    assert ws.read_file(f"{root}/notebooks/explore") == b"print('hi')\n"
+    ws.reset_log()
+    assert cli(project, "apply", "--target", "prod") == 0
+    assert ws.writes() == []
+    (project / "notebooks" / "explore.py").write_text("# Databricks notebook source\nprint('changed')\n")
+    ws.reset_log()
+    assert cli(project, "apply", "--target", "prod") == 0
+    uploads = [r.body["path"] for r in ws.writes() if r.path.endswith("/import") and "/prod/.flowdef/" not in r.body["path"]]
+    assert uploads == ["/Workspace" + root + "/notebooks/explore"]  # only the changed artifact
+    assert ws.count("POST", "/api/2.2/jobs/reset") == 0
