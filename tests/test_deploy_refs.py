@@ -101,3 +101,18 @@ def test_run_job_and_permissions_through_the_cli(ws, tmp_path, capsys, monkeypat
     ws.reset_log()
     assert main(["-C", str(project), "apply", "--target", "prod"]) == 0
     assert ws.writes() == []
+
+
+def test_not_found_in_both_styles_the_service_answers(monkeypatch, tmp_path):
+    """``jobs/get`` / ``jobs/delete`` of a missing job: 404 RESOURCE_DOES_NOT_EXIST, or the legacy 400
+    INVALID_PARAMETER_VALUE "Job 1 does not exist." - both mean "gone" to deploy."""
+    from flowdef.testing import FakeWorkspace
+
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(tmp_path / "none"))
+    for style in ("modern", "legacy"):
+        with FakeWorkspace(not_found_style=style) as fake:
+            monkeypatch.setenv("DATABRICKS_TOKEN", fake.token)
+            client = Workspace(host=fake.host)
+            assert client.get_job(424242) is None
+            assert client.delete_job(424242) is False
+            assert client.read("/Shared/nothing/here.json") is None
