@@ -64,6 +64,15 @@ CODES: dict[str, tuple[str, str]] = {
     "FD503": ("compute", ERROR),
     "FD504": ("unknown-compute", ERROR),
     "FD505": ("unused-compute", WARNING),
+    # control flow, limits and traps (appended: validation of condition / for-each tasks and run_if reachability)
+    "FD110": ("outcome", ERROR),
+    "FD111": ("nested-for-each", ERROR),
+    "FD112": ("condition-task", ERROR),
+    "FD113": ("string-comparison", WARNING),
+    "FD114": ("run-if-never-met", WARNING),
+    "FD115": ("run-if-no-effect", WARNING),
+    "FD211": ("for-each-inputs", ERROR),
+    "FD506": ("skip-all-runs", WARNING),
     # task kinds, job settings and the raw escape hatch (appended: validation/settings.py, validation/compute.py)
     "FD510": ("task-kind", ERROR),
     "FD511": ("unknown-field", ERROR),

@@ -91,7 +91,8 @@ class Params:
 
 
 class Values:
-    """``task.values``: ``dedup.values.duplicate_rows_removed`` renders ``{{tasks.dedup.values.duplicate_rows_removed}}``."""
+    """``task.values``: ``dedup.values.duplicate_rows_removed`` renders
+    ``{{tasks.dedup.values.duplicate_rows_removed}}``."""
 
     __slots__ = ("_task_key",)
 
@@ -109,11 +110,23 @@ class Values:
 
 # --------------------------------------------------------------------------------------------------------------
 # Parsing references found in strings
+#
+# What the service does with ``{{...}}`` (jobs-api.md section 8): references are substituted as plain text when
+# the task runs; names other than letters/digits/'_' must be wrapped in backticks; no expressions; a malformed
+# reference (missing brace, stray brace, bad characters) or an unknown name is *silently left as literal text*,
+# while an invalid name in a known namespace (``{{job.naem}}``) is rejected.  flowdef reports all of them.
 
 
 @attrs.frozen
 class ParsedRef:
-    """One ``{{...}}`` occurrence.  ``kind`` is one of the namespaces below or ``"malformed"``/``"unknown"``."""
+    """One ``{{...}}`` occurrence.
+
+    ``kind`` is the namespace: ``job``, ``job.parameters``, ``task``, ``tasks``, ``tasks.values``, ``workspace``,
+    ``input``, ``secret``; or ``malformed`` (not a reference at all: the service leaves it as literal text),
+    ``unknown`` (a name the namespace does not have) or ``deprecated`` (an old undotted form).  ``parts`` are
+    the dotted names with backticks removed (``("tasks", "my-task", "values", "rows")``); ``problem`` says what
+    is wrong, for the three bad kinds.
+    """
 
     text: str
     kind: str
@@ -121,8 +134,10 @@ class ParsedRef:
     problem: str = ""
 
 
-_SEGMENT = re.compile(r"`([^`]*)`|([A-Za-z0-9_\-]+)")
-_BRACES = re.compile(r"\{\{(.*?)\}\}", re.S)
+_PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9_]+")
+_LOOSE_SEGMENT = re.compile(r"[\w\-@#$%:]+")  # a name that needs backticks (not an expression)
+_SECRET_SCOPE = re.compile(r"[A-Za-z0-9_\-@.]{1,128}\Z")
+_SECRET_KEY = re.compile(r"[A-Za-z0-9_\-.]{1,128}\Z")
 
 _JOB_SIMPLE = {"id", "name", "run_id", "repair_count"}
 _TIME_ARGS = {
@@ -137,41 +152,72 @@ _DEPRECATED = {
     "start_time": "{{job.start_time.timestamp_ms}}", "task_retry_count": "{{task.execution_count}}",
     "parent_run_id": "{{job.run_id}}", "task_key": "{{task.name}}",
 }
+_NAMESPACES = ("job", "task", "tasks", "workspace", "input")
+
+_NO_EXPRESSIONS = (
+    "not a valid reference: a reference is dotted names (letters, digits and '_'; wrap other names in "
+    "backticks), with no spaces, expressions or functions"
+)
 
 
-def _split(expr: str) -> tuple[str, ...] | None:
-    parts = []
-    pos = 0
-    while pos <= len(expr):
-        m = _SEGMENT.match(expr, pos)
-        if not m:
-            return None
-        parts.append(m.group(1) if m.group(1) is not None else m.group(2))
-        pos = m.end()
-        if pos == len(expr):
-            return tuple(parts)
+def _split(expr: str) -> tuple[tuple[str, ...] | None, str]:
+    """Dotted names of a reference, backticks removed; ``(None, problem)`` when it is not one."""
+    parts: list[str] = []
+    pos, n = 0, len(expr)
+    while True:
+        if pos < n and expr[pos] == "`":
+            end = expr.find("`", pos + 1)
+            if end < 0:
+                return None, "unterminated backtick: a quoted name is written `like-this`"
+            if end == pos + 1:
+                return None, "empty name in backticks"
+            parts.append(expr[pos + 1:end])
+            pos = end + 1
+        else:
+            m = _PLAIN_SEGMENT.match(expr, pos)
+            if not m:
+                return None, ("empty name (two dots in a row, or a leading/trailing dot)" if pos == n or
+                              expr[pos] == "." else _NO_EXPRESSIONS)
+            end = m.end()
+            if end < n and expr[end] not in ".":
+                loose = _LOOSE_SEGMENT.match(expr, pos)
+                if loose and (loose.end() == n or expr[loose.end()] == "."):
+                    name = loose.group(0)
+                    return None, (f"the name {name!r} has characters other than letters, digits and '_': "
+                                  f"write it in backticks, `{name}`")
+                return None, _NO_EXPRESSIONS
+            parts.append(m.group(0))
+            pos = end
+        if pos == n:
+            return tuple(parts), ""
         if expr[pos] != ".":
-            return None
+            return None, _NO_EXPRESSIONS
         pos += 1
-    return None
+        if pos == n:
+            return None, "empty name (two dots in a row, or a leading/trailing dot)"
 
 
 def classify(inner: str) -> ParsedRef:
-    """Classify the text between ``{{`` and ``}}``."""
+    """Classify the text between ``{{`` and ``}}`` (surrounding spaces are tolerated)."""
     text = "{{" + inner + "}}"
     expr = inner.strip()
-    if expr.startswith("secrets/"):
+    if not expr:
+        return ParsedRef(text, "malformed", problem="empty reference")
+    if expr.startswith("secrets/") or expr == "secrets":
         bits = expr.split("/")
-        if len(bits) == 3 and all(bits[1:]):
-            return ParsedRef(text, "secret", tuple(bits[1:]))
-        return ParsedRef(text, "malformed", problem="a secret reference is {{secrets/<scope>/<key>}}")
-    parts = _split(expr)
-    if not parts:
-        return ParsedRef(
-            text, "malformed",
-            problem="not a valid reference: names may use letters, digits and '_' (wrap others in backticks), "
-            "separated by dots, with no spaces or expressions",
-        )
+        if len(bits) != 3 or not bits[1] or not bits[2]:
+            return ParsedRef(text, "malformed", problem="a secret reference is {{secrets/<scope>/<key>}}")
+        scope, key = bits[1], bits[2]
+        if not _SECRET_SCOPE.match(scope):
+            return ParsedRef(text, "malformed", ("secrets", scope, key),
+                             f"secret scope {scope!r} is invalid: 1-128 letters, digits, '_', '-', '@' or '.'")
+        if not _SECRET_KEY.match(key):
+            return ParsedRef(text, "malformed", ("secrets", scope, key),
+                             f"secret key {key!r} is invalid: 1-128 letters, digits, '_', '-' or '.'")
+        return ParsedRef(text, "secret", ("secrets", scope, key))
+    parts, problem = _split(expr)
+    if parts is None:
+        return ParsedRef(text, "malformed", problem=problem)
     head = parts[0]
     n = len(parts)
     if head == "job":
@@ -191,13 +237,13 @@ def classify(inner: str) -> ParsedRef:
             text, "unknown", parts,
             "unknown job reference; valid: job.id, job.name, job.run_id, job.repair_count, job.parameters.<name>, "
             "job.start_time.<arg>, job.trigger.time.<arg>, job.trigger.type, job.trigger.file_arrival.location "
-            f"(<arg>: {', '.join(sorted(_TIME_ARGS))})",
+            f"(<arg>: {', '.join(sorted(_TIME_ARGS))})" + _job_hint(parts),
         )
     if head == "task":
         if n == 2 and parts[1] in _TASK_SIMPLE:
             return ParsedRef(text, "task", parts)
         return ParsedRef(text, "unknown", parts, "unknown task reference; valid: " + ", ".join(
-            "task." + s for s in sorted(_TASK_SIMPLE)))
+            "task." + s for s in sorted(_TASK_SIMPLE)) + _near(parts, 1, _TASK_SIMPLE))
     if head == "tasks":
         if n == 3 and parts[2] in _TASKS_FIELDS:
             return ParsedRef(text, "tasks", parts)
@@ -208,41 +254,125 @@ def classify(inner: str) -> ParsedRef:
         return ParsedRef(
             text, "unknown", parts,
             "unknown task reference; valid: tasks.<task>.values.<key>, tasks.<task>.run_id, "
-            "tasks.<task>.result_state, tasks.<task>.error_code, tasks.<task>.execution_count",
+            "tasks.<task>.result_state, tasks.<task>.error_code, tasks.<task>.execution_count"
+            + _near(parts, 2, _TASKS_FIELDS | {"values", "output"}),
         )
     if head == "workspace":
         if n == 2 and parts[1] in _WORKSPACE:
             return ParsedRef(text, "workspace", parts)
         return ParsedRef(text, "unknown", parts, "unknown workspace reference; valid: workspace.id, workspace.url")
     if head == "input":
-        return ParsedRef(text, "input", parts)
+        if n <= 2:
+            return ParsedRef(text, "input", parts)
+        return ParsedRef(text, "unknown", parts,
+                         "unknown input reference; valid: {{input}} (the element) and {{input.<key>}} (a field)")
     if n == 1 and head in _DEPRECATED:
         return ParsedRef(text, "deprecated", parts, f"deprecated reference; use {_DEPRECATED[head]}")
     return ParsedRef(
         text, "unknown", parts,
-        "unknown namespace; references start with job., task., tasks.<task>., workspace., input or secrets/",
+        "unknown namespace; references start with job., task., tasks.<task>., workspace., input or secrets/"
+        + _near(parts, 0, set(_NAMESPACES)),
     )
 
 
-def find_refs(value: str) -> list[ParsedRef]:
-    """Every reference in ``value``, plus ``malformed`` entries for stray or unbalanced braces."""
+def _job_hint(parts: tuple[str, ...]) -> str:
+    if len(parts) == 3 and parts[1] == "start_time":
+        return _near(parts, 2, _TIME_ARGS)
+    if len(parts) == 4 and parts[1:3] == ("trigger", "time"):
+        return _near(parts, 3, _TIME_ARGS)
+    return _near(parts, 1, _JOB_SIMPLE | {"parameters", "start_time", "trigger"})
+
+
+def _near(parts: tuple[str, ...], i: int, options: set[str]) -> str:
+    if len(parts) <= i:
+        return ""
+    import difflib
+
+    close = difflib.get_close_matches(parts[i], sorted(options), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _close(value: str, start: int) -> tuple[int, int]:
+    """From just after a ``{{``: ``(index of the closing '}}', index of a nested '{{')``, -1 when absent.
+    A backtick-quoted name may hold braces."""
+    j, n = start, len(value)
+    while j < n:
+        c = value[j]
+        if c == "`":
+            k = value.find("`", j + 1)
+            if k < 0:  # unterminated backtick: let the parser explain, find the braces plainly
+                end, nested = value.find("}}", j), value.find("{{", j)
+                if nested >= 0 and (end < 0 or nested < end):
+                    return -1, nested
+                return end, -1
+            j = k + 1
+            continue
+        if c == "}" and value.startswith("}}", j):
+            return j, -1
+        if c == "{" and value.startswith("{{", j):
+            return -1, j
+        j += 1
+    return -1, -1
+
+
+_CACHE: dict[str, tuple[ParsedRef, ...]] = {}
+_CACHE_SIZE = 4096
+
+
+def find_refs(value: str) -> tuple[ParsedRef, ...]:
+    """Every reference in ``value``, plus ``malformed`` entries for stray or unbalanced braces.
+
+    ``"{{job.id"`` (no closing braces), ``"job.id}}"`` (no opening braces), ``"{{ {{job.id}} }}"`` (a
+    reference inside another) are malformed: the service would leave such text as is.
+
+    Results are cached by text: the same few references (``{{job.parameters.catalog}}``) recur in most tasks."""
     if "{{" not in value and "}}" not in value:
-        return []
+        return ()
+    cached = _CACHE.get(value)  # typed references (str subclasses) hash and compare as their text
+    if cached is None:
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.clear()
+        key = value if type(value) is str else str.__str__(value)
+        cached = _CACHE[key] = tuple(_find_refs(key))
+    return cached
+
+
+def _find_refs(value: str) -> list[ParsedRef]:
     found: list[ParsedRef] = []
-    last = 0
-    for m in _BRACES.finditer(value):
-        gap = value[last:m.start()]
-        if "}}" in gap:
-            found.append(ParsedRef(gap, "malformed", problem="'}}' without a matching '{{'"))
-        inner = m.group(1)
-        if "{{" in inner:  # "{{ {{x}}": an unclosed reference swallowed the next one
-            found.append(ParsedRef("{{" + inner + "}}", "malformed", problem="'{{' without a matching '}}'"))
-            inner = inner[inner.rfind("{{") + 2:]
-        found.append(classify(inner))
-        last = m.end()
-    rest = value[last:]
-    if "{{" in rest:
-        found.append(ParsedRef(rest, "malformed", problem="'{{' without a matching '}}'"))
-    elif "}}" in rest:
-        found.append(ParsedRef(rest, "malformed", problem="'}}' without a matching '{{'"))
+    i, n = 0, len(value)
+    while i < n:
+        opening = value.find("{{", i)
+        closing = value.find("}}", i)
+        if opening < 0 and closing < 0:
+            break
+        if closing >= 0 and (opening < 0 or closing < opening):
+            found.append(ParsedRef(_excerpt(value, closing, closing + 2), "malformed",
+                                   problem="'}}' without a matching '{{'"))
+            i = closing + 2
+            continue
+        end, nested = _close(value, opening + 2)
+        if end < 0:
+            stop = nested if nested >= 0 else n
+            found.append(ParsedRef(_excerpt(value, opening, stop), "malformed",
+                                   problem="'{{' without a matching '}}'"))
+            if nested < 0:
+                break
+            i = nested
+            continue
+        found.append(classify(value[opening + 2:end]))
+        i = end + 2
     return found
+
+
+def _excerpt(value: str, start: int, stop: int, width: int = 40) -> str:
+    text = value[start:stop]
+    return text if len(text) <= width else text[:width] + "..."
+
+
+def is_single_ref(value: str) -> bool:
+    """True when ``value`` is exactly one well-formed reference (e.g. ``"{{tasks.t.values.ids}}"``)."""
+    v = value.strip()
+    if not (v.startswith("{{") and v.endswith("}}")):
+        return False
+    refs = find_refs(v)
+    return len(refs) == 1 and refs[0].kind not in ("malformed",) and len(refs[0].text) == len(v)

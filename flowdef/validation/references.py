@@ -1,148 +1,415 @@
-"""Reference rules: every ``{{...}}`` in a job is parsed and checked against the real namespaces.
+"""Reference and secret rules: every ``{{...}}`` in a job is parsed and checked against the real namespaces, and
+every value the job carries is searched for credentials written in clear.
 
 Typed references (``job.params.x``, ``handle.values.y``) carry the user's line; references written inside plain
 strings are reported at the task's line.  A task-value reference must point at an *ancestor* (a task that has
-finished before this one starts), and, when the producer declares its values, at a declared name.
+finished before this one starts) and, when the producer declares its values, at a declared name.  ``{{input}}``
+exists only inside the nested task of a for-each task.  A for-each task's literal ``inputs`` must be a JSON array
+of at most 10,000 characters.
+
+The rules look at each value once, with the strings of each task kind listed explicitly (no reflection in the
+hot path), so a 10,000-task job is checked in linear time.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Iterator
 
 import attrs
 
-from flowdef.diagnostics import Diagnostic
-from flowdef.refs import JobParamRef, Ref, TaskValueRef, find_refs
-from flowdef.validation.structure import JobContext, _suggest
+from flowdef._location import Location
+from flowdef.diagnostics import Diagnostic, diag
+from flowdef.refs import ParsedRef, Ref, TaskValueRef, find_refs, is_single_ref
+from flowdef.tasks import FunctionTask, NotebookTask, PythonFileTask, SqlFileTask
+from flowdef.validation import secrets
+from flowdef.validation.structure import JobContext, _suggest, is_condition, is_for_each
+
+FOR_EACH_INPUTS_MAX = 10_000
+
+# (path, value, name or None): a string of the job, where it sits, and its parameter name when it has one
+Item = tuple[str, str, "str | None"]
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-def strings(value, path: str) -> Iterator[tuple[str, str]]:
-    """Every string inside a model value (attrs instances, tuples, dicts), with a path for messages."""
+def walk(value, path: str, name: str | None = None) -> Iterator[Item]:
+    """Every string inside a model value (attrs instances, tuples, dicts), with a path for messages and, for the
+    values of ``(name, value)`` pairs and dicts, their name.  Used for values without a dedicated extractor (the
+    rarer task kinds, triggers, compute, raw fields)."""
     if isinstance(value, str):
-        yield path, value
+        yield path, value, name
     elif isinstance(value, (tuple, list)):
         for i, item in enumerate(value):
             if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):  # (name, value) pairs
-                yield from strings(item[1], f"{path}.{item[0]}")
+                yield from walk(item[1], f"{path}.{item[0]}", item[0])
             else:
-                yield from strings(item, f"{path}[{i}]")
+                yield from walk(item, f"{path}[{i}]")
     elif isinstance(value, dict):
         for k, v in value.items():
-            yield from strings(v, f"{path}.{k}")
+            yield from walk(v, f"{path}.{k}", str(k))
     elif attrs.has(type(value)):
-        for f in attrs.fields(type(value)):
-            if f.name == "location" or not f.eq:
-                continue
-            yield from strings(getattr(value, f.name), f"{path}.{f.name}")
+        names = _FIELDS.get(type(value))
+        if names is None:
+            names = tuple(f.name for f in attrs.fields(type(value)) if f.name != "location" and f.eq)
+            _FIELDS[type(value)] = names
+        for field in names:
+            yield from walk(getattr(value, field), f"{path}.{field}")
+
+
+def strings(value, path: str) -> Iterator[tuple[str, str]]:
+    """Every string inside a model value, with its path."""
+    for p, v, _ in walk(value, path):
+        yield p, v
+
+
+# Paths are built only when a diagnostic needs one: a tuple of pieces until then (most strings are fine).
+Path = "str | tuple[str, ...]"
+
+
+def path_text(path) -> str:
+    return path if isinstance(path, str) else "".join(path)
+
+
+def _pairs(pairs, base: str, field: str) -> list:
+    return [((base, field, n), v if isinstance(v, str) else str(v), n) for n, v in pairs]
+
+
+def kind_strings(kind, base: str) -> list:
+    """The strings of one task kind that reach the service (and may hold references): ``(path, value, name)``,
+    ``name`` being the parameter name when the string is a named parameter's value."""
+    if isinstance(kind, NotebookTask):
+        out = _pairs(kind.parameters, base, ".notebook_task.base_parameters.")
+        out.append(((base, ".notebook_task.notebook_path"), kind.path, None))
+        return out
+    if isinstance(kind, SqlFileTask):
+        return _pairs(kind.parameters, base, ".sql_task.parameters.")
+    if isinstance(kind, FunctionTask):
+        return _pairs(kind.parameters, base, ".spark_python_task.parameters.")
+    if isinstance(kind, PythonFileTask):
+        out = [((base, f".spark_python_task.parameters[{i}]"), str(v), None) for i, v in enumerate(kind.parameters)]
+        out.append(((base, ".spark_python_task.python_file"), kind.path, None))
+        return out
+    if is_condition(kind):
+        return [((base, ".condition_task.left"), str(kind.left), None),
+                ((base, ".condition_task.right"), str(kind.right), None)]
+    if is_for_each(kind):
+        return [((base, ".for_each_task.inputs"), str(kind.inputs), None)]
+    return list(walk(kind, base))
+
+
+def _named_values(kind, base: str) -> list[tuple[str, str, str]]:
+    """(path, name, value) pairs judged by name for literal secrets (beyond those ``kind_strings`` names)."""
+    if isinstance(kind, PythonFileTask):
+        return [(f"{base}.spark_python_task.parameters", n, v) for n, v in secrets.argv_pairs(kind.parameters)]
+    return []
+
+
+class _Checker:
+    """What one job's reference rules share."""
+
+    def __init__(self, ctx: JobContext) -> None:
+        self.ctx = ctx
+        self.params = ctx.job.param_names()
+        self.tasks: dict = {}
+        for t in ctx.job.tasks:
+            self.tasks.setdefault(t.key, t)
+        self.out: list[Diagnostic] = []
+        self.pending: list[tuple] = []  # (producer, reader, text, where, path): is the producer upstream?
+
+    def finish(self) -> list[Diagnostic]:
+        """Answer the ancestry questions all at once, with bitsets over the producers only."""
+        if self.pending:
+            ancestry = self.ctx.ancestry_of({p for p, *_ in self.pending})
+            if ancestry is not None:
+                for producer, reader, text, where, path in self.pending:
+                    if not ancestry.is_ancestor(producer, reader):
+                        self.out.append(self.ctx.d(
+                            "FD201",
+                            f"task {reader!r} reads {text}, but {producer!r} is not upstream of {reader!r} "
+                            f"(it may not have run yet); add depends_on=[{producer}] to {reader!r}",
+                            where, path,
+                        ))
+        return self.out
+
+    # ---- one string -------------------------------------------------------------------------------------------
+
+    def string(self, value: str, path, location, task, *, in_for_each: bool = False,
+               name: str | None = None, refs: bool = True) -> None:
+        where = value.location if isinstance(value, Ref) and getattr(value, "location", None) else location
+        if name is not None:
+            problem = secrets.pair_secret(name, value)
+            if problem:
+                self._secret(problem, where, path)
+        elif len(value) >= 8:
+            found = secrets.value_secret(value)
+            if found:
+                self._secret(f"looks like a literal {found}", where, path)
+        if not refs or ("{{" not in value and "}}" not in value):
+            return
+        for ref in find_refs(value):
+            self.ref(ref, value, where, path, task, in_for_each)
+
+    def _secret(self, problem: str, where, path) -> None:
+        path = path_text(path)
+        self.out.append(self.ctx.d("FD210", f"{path} {problem}: {secrets.FIX}", where, path))
+
+    def ref(self, ref: ParsedRef, value: str, where, path, task, in_for_each: bool) -> None:
+        ctx = self.ctx
+        kind = ref.kind
+        path = path_text(path)
+        if kind == "malformed":
+            self.out.append(ctx.d(
+                "FD204",
+                f"malformed reference {ref.text!r}: {ref.problem} (Databricks would leave it as literal text)",
+                where, path,
+            ))
+        elif kind == "unknown":
+            self.out.append(ctx.d("FD205", f"{ref.text}: {ref.problem}", where, path))
+        elif kind == "deprecated":
+            self.out.append(ctx.d("FD205", f"{ref.text}: {ref.problem}", where, path, severity="warning"))
+        elif kind == "job.parameters":
+            name = ref.parts[2]
+            if name not in self.params:
+                declared = ", ".join(sorted(self.params)) or "none"
+                self.out.append(ctx.d(
+                    "FD202",
+                    f"reference to undeclared job parameter {name!r}{_suggest(name, self.params)} "
+                    f"(declared: {declared}); add it to Job(params=...)",
+                    where, path,
+                ))
+        elif kind in ("tasks", "tasks.values"):
+            self.task_ref(ref, value, where, path, task)
+        elif kind == "input" and not in_for_each:
+            self.out.append(ctx.d(
+                "FD209",
+                f"{ref.text} is only defined inside the task of a for-each task (the current element of its "
+                "inputs); pass the value explicitly here",
+                where, path,
+            ))
+
+    def task_ref(self, ref: ParsedRef, value: str, where, path: str, task) -> None:
+        ctx = self.ctx
+        producer_key = ref.parts[1]
+        if isinstance(value, TaskValueRef) and getattr(value, "location", None):
+            where = value.location
+        producer = self.tasks.get(producer_key)
+        if producer is None:
+            self.out.append(ctx.d(
+                "FD201",
+                f"{ref.text} refers to unknown task {producer_key!r}{_suggest(producer_key, self.tasks)}",
+                where, path,
+            ))
+            return
+        if task is None:
+            self.out.append(ctx.d(
+                "FD201", f"{ref.text}: task values are not available here (no task has run yet when job "
+                "parameters and triggers are resolved)", where, path,
+            ))
+            return
+        if producer_key == task.key:
+            if ref.kind == "tasks.values":
+                self.out.append(ctx.d(
+                    "FD201",
+                    f"task {task.key!r} reads its own task value {ref.text}; read it from a downstream task",
+                    where, path,
+                ))
+            return
+        self.pending.append((producer_key, task.key, ref.text, where, path))  # upstream? see finish()
+        if ref.kind == "tasks.values" and producer.values:
+            name = ref.parts[3]
+            declared = {n for n, _ in producer.values}
+            if name not in declared:
+                self.out.append(ctx.d(
+                    "FD203",
+                    f"task {producer_key!r} does not declare a task value {name!r}{_suggest(name, declared)} "
+                    f"(declared: {', '.join(sorted(declared))}); fix the name or add it to values=",
+                    where, path,
+                ))
+
+    # ---- a task ------------------------------------------------------------------------------------------------
+
+    def task(self, task, host, *, in_for_each: bool) -> None:
+        """Check ``task``'s strings; ``host`` is the top-level task whose ancestors are available (the for-each
+        task, for its nested task)."""
+        base = "tasks." + task.key
+        location = task.location or host.location
+        kind = task.kind
+        for path, value, name in kind_strings(kind, base):
+            self.string(value, path, location, host, in_for_each=in_for_each, name=name)
+        for path, name, value in _named_values(kind, base):
+            if isinstance(value, str) and secrets.value_secret(value):
+                continue  # already reported by its value
+            if secrets.secret_name(name) and secrets.literal_value(str(value)):
+                self._secret("holds a literal value, and its name says it is a credential", location, path)
+        if isinstance(kind, SqlFileTask):  # compile-time variables end up in the SQL file in the workspace
+            for n, v in kind.template_vars:
+                problem = secrets.pair_secret(n, v)
+                if problem:
+                    self._secret(problem, location, f"{base}.sql_task.vars.{n}")
+        if is_for_each(kind):
+            self.for_each_inputs(task, kind, location)
+            inner = getattr(kind, "task", None)
+            if inner is not None and hasattr(inner, "kind"):
+                self.task(inner, host, in_for_each=True)
+
+    def for_each_inputs(self, task, kind, location) -> None:
+        inputs = kind.inputs
+        path = f"tasks.{task.key}.for_each_task.inputs"
+        where = inputs.location if isinstance(inputs, Ref) and getattr(inputs, "location", None) else location
+        if not isinstance(inputs, str):
+            self.out.append(self.ctx.d("FD211", f"for-each inputs must be a string (a JSON array or a reference), "
+                                       f"got {type(inputs).__name__}", where, path))
+            return
+        if "{{" in inputs or "}}" in inputs:
+            if is_single_ref(inputs):
+                self._for_each_param_default(inputs, where, path)
+            return  # references are checked like any other string
+        if len(inputs) > FOR_EACH_INPUTS_MAX:
+            self.out.append(self.ctx.d(
+                "FD211",
+                f"for-each inputs are {len(inputs):,} characters; a literal array may have at most "
+                f"{FOR_EACH_INPUTS_MAX:,} — publish the list as a task value (up to 48 KB) and pass "
+                "inputs=<task>.values.<name>, or pass it in a job parameter",
+                where, path,
+            ))
+            return
+        try:
+            value = json.loads(inputs)
+        except json.JSONDecodeError as exc:
+            self.out.append(self.ctx.d(
+                "FD211", f"for-each inputs {_short(inputs)!r} are not valid JSON ({exc.msg} at character "
+                f"{exc.pos}); write a JSON array such as [\"a\", \"b\"] (or pass a Python list)", where, path,
+            ))
+            return
+        if not isinstance(value, list):
+            what = {dict: "object", str: "string", bool: "boolean", type(None): "null"}.get(type(value), "number")
+            self.out.append(self.ctx.d(
+                "FD211", f"for-each inputs must be a JSON array, got a JSON {what} {_short(inputs)!r}; wrap it in "
+                "[...]", where, path,
+            ))
+
+    def _for_each_param_default(self, inputs: str, where, path: str) -> None:
+        """``inputs="{{job.parameters.ids}}"``: the parameter's default (for this target) should be an array."""
+        ref = find_refs(inputs)[0]
+        if ref.kind != "job.parameters" or ref.parts[2] not in self.params:
+            return
+        name = ref.parts[2]
+        default = self.ctx.target.params_dict.get(name)
+        if default is None:
+            default = next(p.default for p in self.ctx.job.params if p.name == name)
+        if default == "":
+            return  # supplied at run time
+        try:
+            ok = isinstance(json.loads(default), list)
+        except ValueError:
+            ok = False
+        if not ok:
+            self.out.append(self.ctx.d(
+                "FD211",
+                f"for-each inputs come from job parameter {name!r}, whose default {_short(default)!r} is not a "
+                "JSON array: every run that does not override it fails; make the default a JSON array",
+                where, path, severity="warning",
+            ))
+
+
+def _short(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[:width] + "..."
 
 
 def check(ctx: JobContext) -> list[Diagnostic]:
     job = ctx.job
-    out: list[Diagnostic] = []
-    params = job.param_names()
-    tasks = {t.key: t for t in job.tasks}
+    c = _Checker(ctx)
     for p in job.params:
-        out += _check_string(ctx, p.default, f"parameters.{p.name}", p.location, None, params, tasks)
+        c.string(p.default, f"parameters.{p.name}", p.location, None, name=p.name)
+    _target_overrides(c)
     for trig in job.triggers:
         for path, value in strings(trig, "trigger"):
+            c.string(value, path, trig.location, None, refs=False)
             for ref in find_refs(value):
-                if ref.kind != "job.parameters":
-                    out.append(ctx.d(
+                if ref.kind in ("job.parameters", "malformed", "unknown", "deprecated"):
+                    c.ref(ref, value, trig.location, path, None, False)
+                else:
+                    c.out.append(ctx.d(
                         "FD205",
                         f"{ref.text} cannot be used in a trigger: only job parameters are allowed there "
                         "(replaced by their default for the target at compile time)",
                         trig.location, path,
                     ))
-            out += [d for d in _check_string(ctx, value, path, trig.location, None, params, tasks)
-                    if d.code != "FD201"]
     for task in job.tasks:
-        base = f"tasks.{task.key}"
-        for path, value in strings(task.kind, base):
-            out += _check_string(ctx, value, path, task.location, task, params, tasks)
-    return out
+        c.task(task, task, in_for_each=False)
+    _compute(c)
+    for name, value in job.tags:
+        problem = secrets.value_secret(value) if isinstance(value, str) else None
+        if problem:
+            c._secret(f"looks like a literal {problem}", job.location, f"tags.{name}")
+    return c.finish()
 
 
-def _check_string(ctx, value: str, path: str, location, task, params: set, tasks: dict) -> list[Diagnostic]:
-    refs = find_refs(value)
-    if not refs:
-        return []
-    out = []
-    where = value.location if isinstance(value, Ref) and value.location else location
-    for ref in refs:
-        if ref.kind == "malformed":
-            out.append(ctx.d(
-                "FD204",
-                f"malformed reference {ref.text!r}: {ref.problem} (Databricks would leave it as literal text)",
-                where, path,
-            ))
-        elif ref.kind in ("unknown", "deprecated"):
-            out.append(ctx.d("FD205", f"{ref.text}: {ref.problem}", where, path,
-                             severity="warning" if ref.kind == "deprecated" else None))
-        elif ref.kind == "job.parameters":
-            name = ref.parts[2]
-            if name not in params:
-                declared = ", ".join(sorted(params)) or "none"
-                out.append(ctx.d(
-                    "FD202",
-                    f"reference to undeclared job parameter {name!r}{_suggest(name, params)} "
-                    f"(declared: {declared}); add it to Job(params=...)",
-                    where, path,
-                ))
-        elif ref.kind in ("tasks", "tasks.values"):
-            out += _check_task_ref(ctx, ref, value, where, path, task, tasks)
-        elif ref.kind == "input" and task is not None and not getattr(task, "in_for_each", False):
-            out.append(ctx.d(
-                "FD209",
-                f"{ref.text} is only defined inside the task of a for-each task",
-                where, path,
-            ))
-    return out
-
-
-def _check_task_ref(ctx, ref, value, where, path, task, tasks) -> list[Diagnostic]:
-    producer_key = ref.parts[1]
-    if isinstance(value, TaskValueRef) and value.location:
-        where = value.location
-    producer = tasks.get(producer_key)
-    if producer is None:
-        return [ctx.d(
-            "FD201",
-            f"{ref.text} refers to unknown task {producer_key!r}{_suggest(producer_key, tasks)}",
-            where, path,
-        )]
-    out = []
-    if task is None:
-        out.append(ctx.d(
-            "FD201", f"{ref.text}: task values are not available in job parameters (no task has run yet)", where, path,
-        ))
-        return out
-    if producer_key == task.key:
-        if ref.kind == "tasks.values":
-            out.append(ctx.d(
-                "FD201",
-                f"task {task.key!r} reads its own task value {ref.text}; read it from a downstream task",
-                where, path,
-            ))
-        return out
-    ancestry = ctx.ancestry
-    if ancestry is not None and not ancestry.is_ancestor(producer_key, task.key):
-        out.append(ctx.d(
-            "FD201",
-            f"task {task.key!r} reads {ref.text}, but {producer_key!r} is not upstream of {task.key!r} "
-            f"(it may not have run yet); add depends_on=[{producer_key}] to {task.key!r}",
-            where, path,
-        ))
-    if ref.kind == "tasks.values" and producer.values:
-        name = ref.parts[3]
-        declared = {n for n, _ in producer.values}
+def _target_overrides(c: _Checker) -> None:
+    """A target's parameter overrides live in the project config (usually committed): no secrets there either."""
+    declared = c.params
+    source = c.ctx.config.source
+    for name, value in c.ctx.target.params:
         if name not in declared:
-            out.append(ctx.d(
-                "FD203",
-                f"task {producer_key!r} does not declare a task value {name!r}{_suggest(name, declared)} "
-                f"(declared: {', '.join(sorted(declared))})",
-                where, path,
+            continue
+        problem = secrets.pair_secret(name, value)
+        if problem:
+            loc = _config_line(source, name)
+            c.out.append(diag(
+                "FD210", f"target {c.ctx.target.name!r} parameter {name!r} {problem}: {secrets.FIX}", loc,
+                path=f"targets.{c.ctx.target.name}.params.{name}",
             ))
-    return out
 
 
-_ = (JobParamRef,)
+def _config_line(source, needle: str) -> Location | None:
+    if source is None:
+        return None
+    try:
+        lines = source.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return Location(str(source), 1)
+    for i, line in enumerate(lines, 1):
+        stripped = line.strip()
+        if stripped.startswith(needle) or f" {needle} " in line or f"{needle} =" in line or f"{needle}=" in line:
+            return Location(str(source), i)
+    return Location(str(source), 1)
+
+
+def _settings_only(c: _Checker, value, path: str, location) -> None:
+    """Values that are sent to the service but never substituted (compute, libraries, Git source, raw fields):
+    searched for credentials, and their ``{{secrets/...}}`` references for well-formedness."""
+    for p, v, name in walk(value, path):
+        c.string(v, p, location, None, name=name, refs=False)
+        if "{{" in v or "}}" in v:
+            for ref in find_refs(v):
+                if ref.kind == "malformed":
+                    c.ref(ref, v, location, p, None, False)
+
+
+def _compute(c: _Checker) -> None:
+    """Cluster Spark conf, environment variables and tags, init scripts, serverless environments' dependencies
+    (pip lines with tokens in URLs), task libraries, the Git source and raw settings."""
+    job = c.ctx.job
+    candidates = [job.compute, *job.environments, *job.job_clusters]
+    for task in job.all_tasks() if hasattr(job, "all_tasks") else job.tasks:
+        candidates.append(task.compute)
+        base = f"tasks.{task.key}"
+        for i, lib in enumerate(getattr(task, "libraries", ()) or ()):
+            _settings_only(c, lib, f"{base}.libraries[{i}]", getattr(lib, "location", None) or task.location)
+        if getattr(task, "extra", None):
+            _settings_only(c, dict(task.extra), base, task.location)
+    for compute in dict.fromkeys(x for x in candidates if x is not None):
+        loc = getattr(compute, "location", None)
+        key = getattr(compute, "key", None) or getattr(compute, "cluster_id", None) or "new_cluster"
+        kind = type(compute).__name__
+        base = (f"environments.{key}.spec" if kind == "Environment" else
+                f"job_clusters.{key}.new_cluster" if kind == "JobCluster" else f"compute.{key}")
+        _settings_only(c, getattr(compute, "spec", compute), base, loc)
+    for field in ("git", "run_as"):
+        value = getattr(job, field, None)
+        if value is not None:
+            _settings_only(c, value, "git_source" if field == "git" else field,
+                           getattr(value, "location", None) or job.location)
+    if getattr(job, "extra", None):
+        _settings_only(c, dict(job.extra), "settings", job.location)
