@@ -29,8 +29,14 @@ def prepare(args) -> tuple[Any, Any, Any, list] | int:
     permissions = getattr(compiler, "permissions", None)  # added by the task-kinds work; optional
     desired = []
     for job in sorted(proj.jobs, key=lambda j: j.key):
-        compiled = compiler.compile_job(job, target, config)
-        desired.append(Desired.of(compiled, permissions(job) if permissions is not None else None))
+        try:
+            compiled = compiler.compile_job(job, target, config)
+            desired.append(Desired.of(compiled, permissions(job) if permissions is not None else None))
+        except Exception as exc:  # noqa: BLE001 - e.g. a template that fails to render: one line, no traceback
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            print(f"error: compiling job {job.key} failed: {first}; nothing was sent to the workspace",
+                  file=sys.stderr)
+            return 1
     return config, target, proj, desired
 
 
