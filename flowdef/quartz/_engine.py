@@ -287,6 +287,10 @@ def time_after(expr, zone, after_seconds: int, max_year: int) -> int | None:
                     continue
             elif nth_dow != 0:
                 dow = _first(dows, "day-of-week")
+                if dow > 7:
+                    # e.g. '9#2': the day keeps moving forward without ever matching; Quartz
+                    # promotes month after month until it gives up in year 2999.
+                    return None
                 c_dow = cl.day_of_week()
                 days_to_add = 0
                 if c_dow < dow:

@@ -148,6 +148,8 @@ def _suggest(tz: str, ids) -> str | None:
     stripped = tz.strip()
     if stripped in ids:
         return stripped
+    if stripped.upper() in ("Z", "ZULU", "UTC", "UT", "GMT"):
+        return "UTC" if "UTC" in ids else None
     by_lower = {}
     for zone_id in ids:
         by_lower.setdefault(zone_id.lower(), zone_id)

@@ -14,7 +14,7 @@
 // java.util.TimeZone.getAvailableIDs() and ZoneId.getAvailableZoneIds():
 //   <id> <TAB> <source: TZ, ZI or TZ+ZI> <TAB> <TimeZone.getTimeZone(id).toZoneId()>
 //        <TAB> <offset changes by UTC instant> <TAB> <offset changes by wall-clock time>
-// and with "--resolve" it reads time-zone ids on stdin and prints what
+// "--ids" prints just the ids of TimeZone.getAvailableIDs(), and "--resolve" reads time-zone ids on stdin and prints what
 // TimeZone.getTimeZone(id) makes of each: "<resolved id> <TAB> <raw offset seconds>".
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -144,6 +144,11 @@ public final class QuartzOracle {
 
     public static void main(String[] args) throws Exception {
         PrintStream out = new PrintStream(System.out, false, "UTF-8");
+        if (args.length == 1 && args[0].equals("--ids")) {
+            for (String id : new java.util.TreeSet<>(java.util.Arrays.asList(TimeZone.getAvailableIDs()))) out.println(id);
+            out.flush();
+            return;
+        }
         if (args.length == 1 && args[0].equals("--zones")) {
             zones(out);
             out.flush();

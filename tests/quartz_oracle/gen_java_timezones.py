@@ -114,10 +114,10 @@ def main(argv: list[str]) -> int:
         ids.append(zone_id)
         utc = parse_changes(utc_text)
         wall = parse_changes(wall_text)
-        if zone_id in python_ids and matches(zone_id, utc, wall):
-            continue
         if not utc[1] and not wall[1] and utc[0] == wall[0]:
-            aliases[zone_id] = utc[0]
+            aliases[zone_id] = utc[0]  # a fixed offset since 1969: no tz lookups needed at all
+        elif zone_id in python_ids and matches(zone_id, utc, wall):
+            continue
         elif target != zone_id and target in python_ids and matches(target, utc, wall):
             aliases[zone_id] = target
         else:
@@ -157,7 +157,8 @@ def render(ids, aliases, transitions, java_version: str) -> str:
         f"Source: {java_version}.",
         "",
         "JAVA_TIMEZONE_IDS: every id ``TimeZone.getTimeZone`` resolves (others silently become GMT).",
-        "ALIASES: ids Python's zoneinfo lacks (or disagrees on) -> a zoneinfo key or a fixed",
+        "ALIASES: ids with a fixed offset since 1969 -> that offset in seconds; ids Python's",
+        "  zoneinfo lacks (or disagrees on) -> a zoneinfo key or a fixed",
         "  offset in seconds that behaves like Java from 1969 to 2128 (for instants and wall times).",
         "TRANSITIONS: ids with no such equivalent -> (offset before the first change,",
         "  ((utc epoch second, new offset seconds), ...), the same two for wall-clock times:",

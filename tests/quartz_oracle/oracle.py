@@ -155,6 +155,11 @@ def java_zones() -> list[str]:
     return _run(["--zones"], "", timeout=300)
 
 
+def java_timezone_ids() -> list[str]:
+    """``java.util.TimeZone.getAvailableIDs()``."""
+    return _run(["--ids"], "", timeout=120)
+
+
 def resolve_timezones(ids: list[str]) -> list[tuple[str, int]]:
     """What ``TimeZone.getTimeZone(id)`` resolves each id to: (resolved id, raw offset s)."""
     out = _run(["--resolve"], "".join(i + "\n" for i in ids), timeout=120)
