@@ -45,7 +45,7 @@ def run(args) -> int:
             return state, dep.plan(state)
 
         state, plan = read()
-        if not as_json:
+        if not as_json and (plan.has_changes(prune=args.prune) or plan.conflicts or plan.deletes):
             print(render_text(plan, prune=args.prune))
         kept = [] if args.prune else plan.deletes
         if kept:
@@ -69,7 +69,7 @@ def run(args) -> int:
                         else Outcome(j.key, "unchanged", j.job_id) for j in plan.jobs]
             uploads = 0
             if not plan.conflicts and not as_json:
-                print("No changes: the workspace matches the code.")
+                print(f"No changes: the workspace matches the code ({len(plan.jobs)} job(s) of target {target.name}).")
         else:
             with dep.lock("apply", timeout=args.lock_timeout):
                 state, plan = read()  # the authoritative plan, made under the lock
