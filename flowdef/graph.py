@@ -1,70 +1,69 @@
-"""The task graph of one job: topological order, cycles, ancestry — in plain Python, linear in the job's size.
+"""The task graph of one job: the one module that imports networkx.
 
-Validation runs on every save and in CI, on jobs of up to 1,000 tasks (and must stay linear well beyond), so this
-module does not use networkx: building a ``networkx.DiGraph`` alone cost more than every validation rule together
-on a 10,000-task job, and importing networkx costs ~100 ms of CLI start-up.  The algorithms needed are small:
+networkx does the graph algorithms (topological order, strongly connected components, shortest cycle paths);
+this module adds what networkx does not offer in the shape validation needs:
 
-- topological order: Kahn's algorithm, in declaration order (deterministic);
-- cycles: only when Kahn's algorithm leaves nodes over — Tarjan's strongly connected components (iterative, so
-  a 10,000-task chain does not hit the recursion limit), then one shortest cycle per component, printed as a path;
-- ancestry: bitsets propagated in topological order; ``is_ancestor`` is one big-integer bit test.
+- a topological order with ties broken by declaration order (deterministic messages);
+- one cycle path per strongly connected component, starting at the task the user declared first (FD101);
+- :class:`Ancestry`, "is A upstream of B?" for task-value references, as bitsets propagated once in topological
+  order — linear in the job's size, where per-query ``nx.ancestors`` would be quadratic for jobs that read many
+  values.
+
+networkx is imported when validation first asks for the graph (``import flowdef`` stays light).
 """
 
 from __future__ import annotations
 
-from collections import deque
 from typing import Iterable
+
+import networkx as nx
 
 from flowdef.model import JobSpec
 
 
 class Dag:
-    """Tasks (in declaration order) and edges upstream -> downstream.  Self-edges, duplicate edges and edges from
-    unknown tasks are left out: they are reported by their own rules (FD102, FD108, FD103)."""
+    """Tasks (declaration order) and edges upstream -> downstream, over a ``networkx.DiGraph``.
 
-    __slots__ = ("nodes", "succ", "pred", "_order")
+    Self-edges and edges from unknown tasks are left out: their own rules report them (FD102, FD103)."""
+
+    __slots__ = ("graph", "nodes", "_position", "_order", "_acyclic")
 
     def __init__(self, nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> None:
+        g = nx.DiGraph()
         self.nodes: list[str] = list(dict.fromkeys(nodes))
-        succ: dict[str, list[str]] = {n: [] for n in self.nodes}
-        pred: dict[str, list[str]] = {n: [] for n in self.nodes}
-        seen: set[tuple[str, str]] = set()
-        for edge in edges:
-            up, down = edge
-            if up == down or up not in succ or down not in pred or edge in seen:
-                continue
-            seen.add(edge)
-            succ[up].append(down)
-            pred[down].append(up)
-        self.succ = succ
-        self.pred = pred
+        g.add_nodes_from(self.nodes)
+        g.add_edges_from((up, down) for up, down in edges if up != down and up in g and down in g)
+        self.graph = g
+        self._position = {n: i for i, n in enumerate(self.nodes)}
         self._order: list[str] | None = None
+        self._acyclic: bool | None = None
 
     @property
-    def order(self) -> list[str]:
-        """Nodes in topological order (Kahn, ties in declaration order); nodes on or behind a cycle are left out
-        (``is_acyclic`` tells)."""
-        if self._order is None:
-            pred, succ = self.pred, self.succ
-            indegree = {n: len(p) for n, p in pred.items()}
-            order = [n for n in self.nodes if not indegree[n]]
-            i = 0
-            while i < len(order):
-                for s in succ[order[i]]:
-                    left = indegree[s] - 1
-                    indegree[s] = left
-                    if not left:
-                        order.append(s)
-                i += 1
-            self._order = order
-        return self._order
+    def pred(self):
+        return self.graph.pred
+
+    @property
+    def succ(self):
+        return self.graph.succ
 
     @property
     def is_acyclic(self) -> bool:
-        return len(self.order) == len(self.nodes)
+        if self._acyclic is None:
+            self._acyclic = nx.is_directed_acyclic_graph(self.graph)
+        return self._acyclic
+
+    @property
+    def order(self) -> list[str]:
+        """Topological order, ties in declaration order; empty on a cyclic graph (check ``is_acyclic``)."""
+        if self._order is None:
+            if not self.is_acyclic:
+                self._order = []
+            else:
+                self._order = list(nx.lexicographical_topological_sort(self.graph, key=self._position.__getitem__))
+        return self._order
 
     def roots(self) -> list[str]:
-        return [n for n in self.nodes if not self.pred[n]]
+        return [n for n in self.nodes if not self.graph.pred[n]]
 
 
 def build(job: JobSpec) -> Dag:
@@ -73,95 +72,24 @@ def build(job: JobSpec) -> Dag:
     return Dag([t.key for t in tasks], [(d.task_key, t.key) for t in tasks for d in t.depends_on])
 
 
-def _components(g: Dag, candidates: list[str]) -> list[list[str]]:
-    """Tarjan's strongly connected components among ``candidates`` (iterative)."""
-    allowed = set(candidates)
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    on_stack: set[str] = set()
-    stack: list[str] = []
-    found: list[list[str]] = []
-    counter = 0
-    for root in candidates:
-        if root in index:
-            continue
-        work = [(root, iter(g.succ[root]))]
-        index[root] = low[root] = counter
-        counter += 1
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            node, it = work[-1]
-            advanced = False
-            for nxt in it:
-                if nxt not in allowed:
-                    continue
-                if nxt not in index:
-                    index[nxt] = low[nxt] = counter
-                    counter += 1
-                    stack.append(nxt)
-                    on_stack.add(nxt)
-                    work.append((nxt, iter(g.succ[nxt])))
-                    advanced = True
-                    break
-                if nxt in on_stack:
-                    low[node] = min(low[node], index[nxt])
-            if advanced:
-                continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
-            if low[node] == index[node]:
-                component = []
-                while True:
-                    w = stack.pop()
-                    on_stack.discard(w)
-                    component.append(w)
-                    if w == node:
-                        break
-                found.append(component)
-    return found
-
-
-def _shortest_cycle(g: Dag, start: str, members: set[str]) -> list[str]:
-    """A shortest path start -> ... -> start inside one strongly connected component (BFS)."""
-    parent: dict[str, str] = {}
-    queue = deque([start])
-    seen = {start}
-    while queue:
-        n = queue.popleft()
-        for s in g.succ[n]:
-            if s not in members:
-                continue
-            if s == start:
-                path = [n]
-                while path[-1] != start:
-                    path.append(parent[path[-1]])
-                return path[::-1] + [start]
-            if s not in seen:
-                seen.add(s)
-                parent[s] = n
-                queue.append(s)
-    return [start, start]  # pragma: no cover - a component of >= 2 nodes always has a cycle through start
-
-
 def cycles(g: Dag) -> list[list[str]]:
-    """One cycle path per non-trivial strongly connected component, e.g. ``["a", "b", "c", "a"]``, sorted.
+    """One cycle path per non-trivial strongly connected component, e.g. ``["a", "b", "c", "a"]``.
 
-    The path starts at the component's task declared first, so the message names the task the user wrote first.
-    """
+    The path is a shortest cycle through the component's task declared first, so the message names the task the
+    user wrote first; paths are sorted by that task's position."""
     if g.is_acyclic:
         return []
-    placed = set(g.order)
-    rest = [n for n in g.nodes if n not in placed]
-    position = {n: i for i, n in enumerate(g.nodes)}
+    position = g._position
     found = []
-    for component in _components(g, rest):
+    for component in nx.strongly_connected_components(g.graph):
         if len(component) < 2:
             continue
+        sub = g.graph.subgraph(component)
         start = min(component, key=position.__getitem__)
-        found.append(_shortest_cycle(g, start, set(component)))
+        back = [p for p in sub.pred[start]]
+        paths = nx.single_source_shortest_path(sub, start)
+        best = min((paths[p] for p in back), key=lambda path: (len(path), [position[n] for n in path]))
+        found.append(best + [start])
     return sorted(found, key=lambda path: position[path[0]])
 
 
@@ -170,12 +98,11 @@ def topological_order(g: Dag) -> list[str]:
 
 
 class Ancestry:
-    """``is_ancestor(a, b)``: does ``a`` run (transitively) before ``b``?  Nodes on a cycle have no ancestors.
+    """``is_ancestor(a, b)``: does ``a`` run (transitively) before ``b``?  Only meaningful on an acyclic graph.
 
-    Each node's ancestor set is a Python int used as a bitset, built in one pass in topological order: linear in
-    nodes + edges, times a word-parallel OR.  ``sources`` limits the bits to the nodes that will be asked about as
-    ancestors (the producers of task values): the sets stay as small as the question, whatever the job's size.
-    """
+    Each task's ancestor set is a Python int used as a bitset, built in one pass in topological order.
+    ``sources`` limits the bits to the tasks that will be asked about as ancestors (the producers of task
+    values), so the sets stay as small as the question, whatever the job's size."""
 
     __slots__ = ("_index", "_bits")
 
@@ -187,18 +114,12 @@ class Ancestry:
             if k in wanted:
                 index[k] = len(index)
         bits: dict[str, int] = {}
-        closed: dict[str, int] = {}  # ancestors | self: what a successor inherits (only nodes that have one)
-        pred, succ = g.pred, g.succ
+        closed: dict[str, int] = {}  # ancestors | self: what a successor inherits (only tasks that have one)
+        pred, succ = g.graph.pred, g.graph.succ
         for k in order:
-            preds = pred[k]
-            if not preds:
-                acc = 0
-            elif len(preds) == 1:
-                acc = closed[preds[0]]
-            else:
-                acc = 0
-                for p in preds:
-                    acc |= closed[p]
+            acc = 0
+            for p in pred[k]:
+                acc |= closed[p]
             bits[k] = acc
             if succ[k]:
                 i = index.get(k)

@@ -32,8 +32,7 @@ def test_loading_the_examples_is_light():
 def test_validate_does_not_import_the_sdk():
     loaded = _loaded_after("from flowdef.cli import main\nassert main(['validate']) == 0")
     assert "databricks" not in loaded
-    assert "jinja2" in loaded  # SQL templates were checked
-    assert "networkx" not in loaded  # the graph rules are plain Python (flowdef/graph.py): linear, no import cost
+    assert {"networkx", "jinja2"} <= loaded  # graph checks and SQL templates did run
 
 
 def test_compile_does_not_import_the_sdk():
