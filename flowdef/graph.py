@@ -3,7 +3,6 @@
 networkx does the graph algorithms (topological order, strongly connected components, shortest cycle paths);
 this module adds what networkx does not offer in the shape validation needs:
 
-- a topological order with ties broken by declaration order (deterministic messages);
 - one cycle path per strongly connected component, starting at the task the user declared first (FD101);
 - :class:`Ancestry`, "is A upstream of B?" for task-value references, as bitsets propagated once in topological
   order — linear in the job's size, where per-query ``nx.ancestors`` would be quadratic for jobs that read many
@@ -49,17 +48,20 @@ class Dag:
     @property
     def is_acyclic(self) -> bool:
         if self._acyclic is None:
-            self._acyclic = nx.is_directed_acyclic_graph(self.graph)
-        return self._acyclic
+            self.order  # noqa: B018 - one topological sort answers both
+        return bool(self._acyclic)
 
     @property
     def order(self) -> list[str]:
-        """Topological order, ties in declaration order; empty on a cyclic graph (check ``is_acyclic``)."""
+        """Topological order (generation by generation, each in declaration order); empty on a cyclic graph
+        (check ``is_acyclic``)."""
         if self._order is None:
-            if not self.is_acyclic:
+            try:
+                self._order = list(nx.topological_sort(self.graph))
+                self._acyclic = True
+            except nx.NetworkXUnfeasible:
                 self._order = []
-            else:
-                self._order = list(nx.lexicographical_topological_sort(self.graph, key=self._position.__getitem__))
+                self._acyclic = False
         return self._order
 
     def roots(self) -> list[str]:

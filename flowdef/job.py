@@ -454,7 +454,8 @@ class Job(TaskDeclarations):
 
     def _declare(self, key: str, kind: TaskKind, location: Location | None, **options: Any) -> TaskHandle:
         handle = TaskHandle(key, self, location)
-        self._add(handle, kind, **options)
+        self._tasks.append(self._spec(handle, kind, **options))
+        self._handles.append(handle)
         return handle
 
     def _dependencies(self, depends_on: DependsOn, location: Location | None) -> tuple[Dependency, ...]:
