@@ -417,12 +417,15 @@ class _Parser:
         if _is_ascii_digit(c):
             val = int(c)
             i += 1
+            if i < len(s) and _is_ascii_digit(s[i]):
+                val, i = self.get_value(field, val, s, i)
+            if val == ALL_SPEC and field != YEAR:
+                self.warn(field, f"Quartz reads the number {ALL_SPEC} as '*' (every value)")
+            elif val == NO_SPEC and field in (DAY_OF_MONTH, DAY_OF_WEEK):
+                self.warn(field, f"Quartz reads the number {NO_SPEC} as '?' (no specific value)")
             if i >= len(s):
                 self.add(val, -1, -1, field)
             else:
-                c = s[i]
-                if _is_ascii_digit(c):
-                    val, i = self.get_value(field, val, s, i)
                 self.check_next(i, s, val, field)
             return
         raise self.fail(field, f"unexpected character '{c}'", _fix_for(field))
@@ -737,7 +740,7 @@ def _range_problem(field: int, val: int, end: int) -> tuple[str, str]:
     if field == MONTH:
         return (f"{bad} is not a month (1-12)", "use 1-12 or JAN-DEC")
     return (
-        f"{bad} is out of range ({FIELD_NAMES[field]} are {lo}-{hi})",
+        f"{bad} is out of range ({FIELD_NAMES[field]} values are {lo}-{hi})",
         f"use values between {lo} and {hi}",
     )
 
