@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from types import FrameType
 
 import attrs
 
@@ -41,7 +42,7 @@ def display_path(path: str, cwd: str | None = None) -> str:
 
 def caller_location() -> Location | None:
     """The first frame on the stack that is not flowdef's own code (the user's line)."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
         if not filename.startswith(_PKG_DIR) and not filename.startswith("<attrs generated"):

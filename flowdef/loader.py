@@ -135,10 +135,11 @@ def load(config: ProjectConfig, paths: list[str] | None = None) -> LoadedProject
                      where)
             )
             continue
-        if getattr(module, "__file__", None) and Path(module.__file__).resolve() != path:
+        module_file = getattr(module, "__file__", None)
+        if module_file and Path(module_file).resolve() != path:
             diags.append(diag(
                 "FD001",
-                f"module name '{name}' resolves to {module.__file__}, not to this file; rename one of them",
+                f"module name '{name}' resolves to {module_file}, not to this file; rename one of them",
                 Location(str(path), 1),
             ))
             continue

@@ -11,7 +11,7 @@ service silently leaves malformed or unknown references as literal text, flowdef
 from __future__ import annotations
 
 import re
-from typing import Iterator
+from typing import Mapping, Iterator
 
 import attrs
 
@@ -69,7 +69,7 @@ class Params:
 
     __slots__ = ("_names",)
 
-    def __init__(self, names: dict[str, object]) -> None:
+    def __init__(self, names: Mapping[str, object]) -> None:
         self._names = names
 
     def __getattr__(self, name: str) -> JobParamRef:

@@ -100,17 +100,18 @@ def text(job: JobSpec) -> str:
 def _trigger_text(job: JobSpec) -> str:
     if not job.triggers:
         return ""
+    from flowdef.triggers import Cron, FileArrival, Periodic, TableUpdate
+
     t = job.triggers[0]
-    name = type(t).__name__
-    if name == "Cron":
+    if isinstance(t, Cron):
         return f"Cron {t.expression} ({t.timezone})"
-    if name == "FileArrival":
+    if isinstance(t, FileArrival):
         return f"FileArrival {t.url}"
-    if name == "TableUpdate":
+    if isinstance(t, TableUpdate):
         return f"TableUpdate {', '.join(t.tables)}"
-    if name == "Periodic":
+    if isinstance(t, Periodic):
         return f"every {t.interval} {t.unit.lower()}"
-    return name
+    return type(t).__name__
 
 
 def render_graph(job: JobSpec, fmt: str) -> str:

@@ -83,11 +83,14 @@ def render(config: ProjectConfig, job: JobSpec, task: TaskSpec, target: Target) 
 
 def _render(config, job, task, target) -> str:
     env = environment(config.templates_dir)
-    return env.get_template(task.kind.template).render(context(job, task, target))
+    kind = task.kind
+    assert isinstance(kind, SqlFileTask)
+    return env.get_template(kind.template).render(context(job, task, target))
 
 
 def check(config: ProjectConfig, job: JobSpec, task: TaskSpec, target: Target) -> list[TemplateProblem]:
     kind = task.kind
+    assert isinstance(kind, SqlFileTask), kind
     path = template_path(config, kind.template)
     if not path.is_file():
         available = sorted(str(p.relative_to(config.templates_dir)) for p in config.templates_dir.rglob("*.sql")) \

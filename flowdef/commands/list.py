@@ -18,7 +18,7 @@ def run(args) -> int:
         return loaded
     config, target, proj = loaded
     emit(list(proj.diagnostics), "text", sys.stderr)
-    rows = []
+    rows: list[dict] = []
     for job in sorted(proj.jobs, key=lambda j: j.key):
         trigger = type(job.triggers[0]).__name__ if job.triggers else "manual"
         rows.append({

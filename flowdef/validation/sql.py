@@ -16,7 +16,9 @@ def check(ctx: JobContext) -> list[Diagnostic]:
 
     for task in sql_tasks:
         path = f"tasks.{task.key}.sql_task"
-        if not (task.kind.warehouse_id or ctx.target.warehouse_id):
+        kind = task.kind
+        assert isinstance(kind, SqlFileTask)
+        if not (kind.warehouse_id or ctx.target.warehouse_id):
             out.append(ctx.d(
                 "FD405",
                 f"SQL task {task.key!r} has no SQL warehouse: set warehouse_id in target {ctx.target.name!r} "
