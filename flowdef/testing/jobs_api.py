@@ -18,6 +18,8 @@ Shapes follow databricks-sdk 0.162 (``service/jobs.py`` and the ``JobsExt`` mixi
 
 from __future__ import annotations
 
+import builtins
+
 import copy
 from typing import Any
 
@@ -253,7 +255,7 @@ class JobsApi:
             return Response(body=self._permissions_body(job_id))
 
     @staticmethod
-    def _check_acl(acl: Any) -> list[dict[str, str]]:
+    def _check_acl(acl: Any) -> builtins.list[dict[str, str]]:
         if not isinstance(acl, list):
             raise ApiError(400, "MALFORMED_REQUEST", "Could not parse request object: access_control_list must be an array")
         out = []
@@ -272,7 +274,7 @@ class JobsApi:
             raise invalid("A job must have exactly one owner (IS_OWNER); the request names more than one.")
         return out
 
-    def _apply_acl(self, job_id: int, acl: list[dict[str, str]], replace: bool) -> None:
+    def _apply_acl(self, job_id: int, acl: builtins.list[dict[str, str]], replace: bool) -> None:
         current = self.state.permissions.get(job_id, [])
         owner = next((e for e in current if e["permission_level"] == "IS_OWNER"), None)
         new_owner = next((e for e in acl if e["permission_level"] == "IS_OWNER"), None)

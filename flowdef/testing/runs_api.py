@@ -174,7 +174,7 @@ class RunsApi:
             new_ids.append(task.run_id)
         order = runsem.topological_order(tasks)
         record.tasks = {k: record.tasks[k] for k in order if k in record.tasks}
-        record.result_state = runsem.run_result(tasks, {k: t.state for k, t in record.tasks.items()})
+        record.result_state = runsem.run_result(tasks, {k: t.state or "" for k, t in record.tasks.items()})
         record.end_time = now_ms()
         record.polls_remaining = self.options.run_polls
         return new_ids

@@ -113,8 +113,9 @@ def _parse_body(content_type: str, raw: bytes) -> Any:
             b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw)
         fields: dict[str, Any] = {}
         for part in message.iter_parts():
-            name = part.get_param("name", header="content-disposition")
+            name = str(part.get_param("name", header="content-disposition"))
             payload = part.get_payload(decode=True) or b""
+            assert isinstance(payload, bytes)
             fields[name] = payload if part.get_filename() is not None or name == "content" \
                 else payload.decode("utf-8")
         return fields

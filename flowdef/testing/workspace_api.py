@@ -110,7 +110,7 @@ class WorkspaceApi:
             guessed = language or _LANG_BY_EXT.get(ext)
             header = NOTEBOOK_HEADERS.get(guessed or "", None)
             if ext in _LANG_BY_EXT and header is not None and content.startswith(header):
-                kind, language, content = "NOTEBOOK", guessed, _strip_header(content, guessed)
+                kind, language, content = "NOTEBOOK", guessed, _strip_header(content, guessed or "")
                 path = path[: -len(ext)]
             else:
                 kind, language = "FILE", None
