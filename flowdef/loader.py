@@ -111,6 +111,27 @@ def _forget(name: str, entry: str) -> None:
                 del sys.modules[key]
 
 
+def _namespace_parents(name: str, entry: str) -> None:
+    """Folders without ``__init__.py`` are namespace packages, and Python prefers a *regular* package of the same
+    name anywhere on ``sys.path`` over them.  Bind each such parent to this project's folder explicitly, so
+    ``pipelines/`` of this project is never shadowed by another ``pipelines`` package."""
+    import importlib.machinery
+    import types
+
+    parts = name.split(".")
+    for i in range(1, len(parts)):
+        prefix = ".".join(parts[:i])
+        folder = os.path.join(entry, *parts[:i])
+        if prefix in sys.modules or os.path.exists(os.path.join(folder, "__init__.py")):
+            continue
+        spec = importlib.machinery.ModuleSpec(prefix, None, is_package=True)
+        spec.submodule_search_locations = [folder]
+        module = types.ModuleType(prefix)
+        module.__spec__ = spec
+        module.__path__ = [folder]
+        sys.modules[prefix] = module
+
+
 def load(config: ProjectConfig, paths: list[str] | None = None) -> LoadedProject:
     files, diags = discover(config, paths)
     jobs: list[JobSpec] = []
@@ -122,6 +143,7 @@ def load(config: ProjectConfig, paths: list[str] | None = None) -> LoadedProject
                 sys.path.remove(entry)
             sys.path.insert(0, entry)
         _forget(name, entry)
+        _namespace_parents(name, entry)
         try:
             module = importlib.import_module(name)
         except (Exception, SystemExit) as exc:  # the error boundary: one diagnostic, the rest still load
