@@ -34,6 +34,7 @@ __all__ = [
 
 _UTC = _dt.timezone.utc
 _MIN_AFTER = -86400  # 1969-12-31T00:00:00Z; time-zone data is verified against Java from 1969 on
+_YEAR_3001 = 32535216000  # 3001-01-01T00:00:00Z
 
 
 class CronExpression:
@@ -167,6 +168,8 @@ class CronExpression:
         after_seconds = delta.days * 86400 + delta.seconds  # floor: Quartz drops the milliseconds
         if after_seconds < _MIN_AFTER:
             raise ValueError("after must be 1970-01-01 or later (Quartz schedules start in 1970)")
+        if after_seconds >= _YEAR_3001:
+            return []  # Quartz gives up beyond the year 2999
         times = next_times(self, zone, after_seconds, count, self._max_year)
         return [_EPOCH + _dt.timedelta(seconds=t) for t in times]
 

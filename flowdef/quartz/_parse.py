@@ -781,6 +781,13 @@ def _too_few_fields_message(text: str, count: int) -> str:
         )
         if converted:
             msg += f": use '{converted}'"
+        else:
+            parts = text.split()
+            if parts[2] != "*" and parts[4] != "*":
+                msg += (
+                    "; Unix cron runs when EITHER the day of month or the day of week matches, which "
+                    "Quartz cannot express: pick one of them and put '?' in the other"
+                )
         return msg
     if count == 0:
         return f"the expression is empty; {_FORMAT_HINT}"

@@ -184,12 +184,15 @@ def get_zone(tz: str):
         raise QuartzError(problem, "timezone")
     data = _data()
     custom = _parse_custom_id(tz) if tz not in data.JAVA_TIMEZONE_IDS else None
+    recorded = data.transitions(tz) if custom is None else None
     if custom is not None:
         zone = FixedZone(tz, custom)
-    elif tz in data.TRANSITIONS:
-        zone = TransitionZone(tz, *data.TRANSITIONS[tz])
+    elif recorded is not None:
+        zone = TransitionZone(tz, *recorded)
     else:
-        target = data.ALIASES.get(tz, tz)
+        target = data.alias(tz)
+        if target is None:
+            target = tz
         if isinstance(target, int):
             zone = FixedZone(tz, target)
         else:

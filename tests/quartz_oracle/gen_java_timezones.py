@@ -137,19 +137,54 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def _pairs(changes) -> list[str]:
-    lines, row = [], []
-    for t, o in changes:
-        row.append(f"({t}, {o}),")
-        if len(row) == 4:
-            lines.append("            " + " ".join(row))
-            row = []
-    if row:
-        lines.append("            " + " ".join(row))
+def _wrap(words: list[str], width: int = 96) -> list[str]:
+    lines, line = [], ""
+    for word in words:
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    if line:
+        lines.append(line)
     return lines
 
 
+def _changes_text(initial: int, changes) -> str:
+    return " ".join([str(initial)] + [f"{t}:{o}" for t, o in changes])
+
+
+_ACCESSORS = '''
+_alias_map: dict[str, str | int] | None = None
+
+
+def alias(zone_id: str) -> str | int | None:
+    """A fixed offset (seconds) or the zoneinfo key to use for a Java id; None: use the id itself."""
+    global _alias_map
+    if _alias_map is None:
+        pairs = (item.split("=", 1) for item in _ALIASES.split())
+        _alias_map = {k: int(v) if v.lstrip("-").isdigit() else v for k, v in pairs}
+    return _alias_map.get(zone_id)
+
+
+def _decode(text: str) -> tuple[int, tuple[tuple[int, int], ...]]:
+    first, *items = text.split()
+    return int(first), tuple((int(t), int(o)) for t, o in (item.split(":") for item in items))
+
+
+def transitions(zone_id: str):
+    """Java's own offsets for ids Python's tz data cannot stand in for, else None."""
+    texts = _TRANSITIONS.get(zone_id)
+    if texts is None:
+        return None
+    utc_initial, utc_changes = _decode(texts[0])
+    wall_initial, wall_changes = _decode(texts[1])
+    return utc_initial, utc_changes, wall_initial, wall_changes
+'''
+
+
 def render(ids, aliases, transitions, java_version: str) -> str:
+    # Plain strings decoded on first use: importing the module stays cheap even without .pyc files.
     out = [
         '"""Time-zone ids known to Java 17 (``java.util.TimeZone.getAvailableIDs()``).',
         "",
@@ -157,35 +192,31 @@ def render(ids, aliases, transitions, java_version: str) -> str:
         f"Source: {java_version}.",
         "",
         "JAVA_TIMEZONE_IDS: every id ``TimeZone.getTimeZone`` resolves (others silently become GMT).",
-        "ALIASES: ids with a fixed offset since 1969 -> that offset in seconds; ids Python's",
-        "  zoneinfo lacks (or disagrees on) -> a zoneinfo key or a fixed",
-        "  offset in seconds that behaves like Java from 1969 to 2128 (for instants and wall times).",
-        "TRANSITIONS: ids with no such equivalent -> (offset before the first change,",
-        "  ((utc epoch second, new offset seconds), ...), the same two for wall-clock times:",
-        "  the offset GregorianCalendar applies to a local time (seconds since 1970-01-01T00:00",
-        "  local), which is where gaps and overlaps are resolved) as Java reports them.",
+        "alias(id): for ids with a fixed offset since 1969, that offset in seconds; for ids Python's",
+        "  zoneinfo lacks (or disagrees on), a zoneinfo key that behaves like Java from 1969 to 2128.",
+        "transitions(id): for ids with no such equivalent, Java's own offsets:",
+        "  (offset before the first change, ((utc epoch second, new offset), ...), and the same two",
+        "  for wall-clock times (seconds since 1970-01-01T00:00 local time: the offset GregorianCalendar",
+        "  applies to a local time, which is where gaps and overlaps are resolved)).",
         '"""',
         "",
-        "JAVA_TIMEZONE_IDS = frozenset(",
-        "    (",
+        "from __future__ import annotations",
+        "",
+        '_IDS = """',
     ]
-    out += [f"        {i!r}," for i in ids]
-    out += ["    )", ")", "", "ALIASES = {"]
-    out += [f"    {k!r}: {v!r}," for k, v in sorted(aliases.items())]
-    out += ["}", "", "TRANSITIONS = {"]
+    out += _wrap(list(ids))
+    out += ['"""', "", "JAVA_TIMEZONE_IDS = frozenset(_IDS.split())", "", '_ALIASES = """']
+    out += _wrap([f"{k}={v}" for k, v in sorted(aliases.items())])
+    out += ['"""', "", "_TRANSITIONS = {"]
     for k, (utc_initial, utc_changes, wall_initial, wall_changes) in sorted(transitions.items()):
         out.append(f"    {k!r}: (")
-        out.append(f"        {utc_initial},")
-        out.append("        (")
-        out += _pairs(utc_changes)
-        out.append("        ),")
-        out.append(f"        {wall_initial},")
-        out.append("        (")
-        out += _pairs(wall_changes)
-        out.append("        ),")
+        for text in (_changes_text(utc_initial, utc_changes), _changes_text(wall_initial, wall_changes)):
+            out.append('        """')
+            out += ["        " + line for line in _wrap(text.split(" "), 88)]
+            out.append('        """,')
         out.append("    ),")
-    out += ["}", ""]
-    return "\n".join(out)
+    out += ["}"]
+    return "\n".join(out) + "\n" + _ACCESSORS
 
 
 if __name__ == "__main__":
