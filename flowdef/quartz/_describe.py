@@ -120,6 +120,8 @@ def _time_part(sec: list[int], minute: list[int], hour: list[int]) -> str:
     else:
         if not all_m and m_text.startswith("at "):
             m_text = "during " + m_text[3:]
+        if all_m and s_text.startswith("at "):
+            s_text += " of every minute"
         parts = [s_text, m_text, h_text]
     sentence = ", ".join(p for p in parts if p)
     return sentence[:1].upper() + sentence[1:]
