@@ -197,13 +197,22 @@ def _compare(expr: str, tz: str, after: dt.datetime, count: int, res) -> str | N
 
 
 @pytest.fixture(scope="module")
-def oracle_answers():
+def oracle_run():
+    """Every oracle case of this module -- explicit and hypothesis-generated -- in ONE JVM run."""
     reason = oracle.unavailable_reason()
     if reason:
         pytest.skip(f"Quartz oracle unavailable: {reason}")
     cases = explicit_cases()
-    results = oracle.run_cases([(e, tz, ms(a), n) for e, tz, a, n in cases])
-    return list(zip(cases, results))
+    generated = generate_random_cases() if st is not None else []
+    results = oracle.run_cases(
+        [(e, tz, ms(a), n) for e, tz, a, n in cases] + [(e, tz, ms(a), 5) for e, tz, a, _ in generated]
+    )
+    return list(zip(cases, results)), list(zip(generated, results[len(cases):]))
+
+
+@pytest.fixture(scope="module")
+def oracle_answers(oracle_run):
+    return oracle_run[0]
 
 
 def test_matches_real_quartz(oracle_answers):
@@ -288,11 +297,8 @@ if st is not None:
         return expr, tz, after
 
 
-@pytest.mark.skipif(st is None, reason="hypothesis is not installed")
-def test_hypothesis_random_valid_expressions_match_quartz():
-    reason = oracle.unavailable_reason()
-    if reason:
-        pytest.skip(f"Quartz oracle unavailable: {reason}")
+def generate_random_cases() -> list[tuple[str, str, dt.datetime, list[dt.datetime]]]:
+    """Run the hypothesis property (valid by construction, increasing fire times) and keep the examples."""
     collected: list[tuple[str, str, dt.datetime, list[dt.datetime]]] = []
 
     @settings(
@@ -310,16 +316,21 @@ def test_hypothesis_random_valid_expressions_match_quartz():
         collected.append((expr, tz, after, fires))
 
     generate()
-    results = oracle.run_cases([(e, tz, ms(a), 5) for e, tz, a, _ in collected])
+    return collected
+
+
+@pytest.mark.skipif(st is None, reason="hypothesis is not installed")
+def test_hypothesis_random_valid_expressions_match_quartz(oracle_run):
+    generated = oracle_run[1]
     problems = []
-    for (expr, tz, after, fires), res in zip(collected, results):
+    for (expr, tz, after, fires), res in generated:
         if res.kind != "OK":
             problems.append(f"{expr!r}: Quartz says {res.kind} {res.message}")
         elif [ms(f) for f in fires] != list(res.times_ms):
             problems.append(f"{expr!r} {tz} after {iso(after)}: quartz "
                             f"{[iso(dt.datetime.fromtimestamp(m / 1000, UTC)) for m in res.times_ms]} "
                             f"flowdef {[iso(f) for f in fires]}")
-    assert len(collected) >= 100
+    assert len(generated) >= 100
     assert not problems, "\n".join(problems[:20])
 
 
