@@ -1,8 +1,8 @@
 """flowdef.quartz against the real Quartz library, plus known answers that need no Java.
 
 The oracle tests run ``tests/quartz_oracle/QuartzOracle.java`` (org.quartz.CronExpression 2.3.2 on the
-machine's JDK) once per test module for all explicit cases, and once for the hypothesis batch; they skip
-with the reason when java/javac or the Quartz jar are missing (Debian: libquartz2-java, default-jdk-headless).
+machine's JDK) in ONE JVM for all explicit and hypothesis-generated cases; they skip with the reason when
+java/javac or the Quartz jar are missing (Debian: libquartz2-java, default-jdk-headless).
 """
 
 from __future__ import annotations
