@@ -62,6 +62,19 @@ def _str_map(values: Mapping[str, Any] | None, what: str) -> dict[str, str]:
     return {str(k): _value(v, f"{what}[{k!r}]") for k, v in values.items()}
 
 
+def _str_pairs(values: Mapping[str, Any] | None, what: str) -> tuple[tuple[str, str], ...]:
+    """``_str_map`` as the ``(name, value)`` pairs a task kind stores (what its ``parameters`` converter makes)."""
+    if values is None:
+        return ()
+    if values.__class__ is dict:
+        for k, v in values.items():
+            if k.__class__ is not str or v.__class__ is not str:
+                break
+        else:  # the common case: plain strings, kept in the user's order
+            return tuple(values.items())
+    return tuple(_str_map(values, what).items())
+
+
 def _argv(params: Mapping[str, Any] | Iterable[Any] | None, what: str = "params") -> list[str]:
     """A dict becomes ``--name value`` pairs, a list is argv as given."""
     if isinstance(params, Mapping):
@@ -90,10 +103,35 @@ def raw_pairs(fields: Mapping[str, Any] | None, what: str) -> tuple[tuple[str, A
     return tuple((str(k), json_copy(v, f"{what}[{k!r}]")) for k, v in fields.items())
 
 
+# The options every task method shares, in the order ``_declare`` takes them after (key, kind, location).
+TASK_OPTIONS = ("depends_on", "run_if", "retry", "timeout", "compute", "libraries", "notifications", "health",
+                "values", "description", "disabled", "extra")
+
+
 class TaskDeclarations:
     """Mixin: one method per task kind.  Subclasses implement ``_declare``."""
 
-    def _declare(self, key: str, kind: TaskKind, location: Location | None, **options: Any) -> "TaskHandle":
+    def _declare(
+        self,
+        key: str,
+        kind: TaskKind,
+        location: Location | None,
+        depends_on: "DependsOn" = None,
+        run_if: "RunIf | str | None" = None,
+        retry: "Retry | int | None" = None,
+        timeout: int | None = None,
+        compute: "Compute | None" = None,
+        libraries: "Iterable[Library]" = (),
+        notifications: "Notifications | None" = None,
+        health: "Health | None" = None,
+        values: Values = None,
+        description: str | None = None,
+        disabled: bool = False,
+        extra: Mapping[str, Any] | None = None,
+    ) -> "TaskHandle":
+        """Record one task.  The methods below pass the shared options positionally, in the order of
+        :data:`TASK_OPTIONS` (one call level per declaration, no keyword packing: a 1,000-task job is built in
+        a few milliseconds)."""
         raise NotImplementedError
 
     # -- code on clusters or serverless -------------------------------------------------------------------------
@@ -121,11 +159,9 @@ class TaskDeclarations:
         """A Python (PySpark) script task.  ``path`` is relative to the project root (uploaded; with a Git
         source: relative to the repository) or an absolute workspace path.  ``params`` as a dict become
         ``--name value`` arguments, as a list they are argv."""
-        return self._declare(
-            key, PythonFileTask(path, tuple(_argv(params))), caller_location(), depends_on=depends_on,
-            run_if=run_if, retry=retry, timeout=timeout, compute=compute, libraries=libraries,
-            notifications=notifications, health=health, values=values, description=description, disabled=disabled,
-            extra=extra,
+        return self._declare(  # positional: see TaskDeclarations._declare
+            key, PythonFileTask(path, tuple(_argv(params))), caller_location(), depends_on, run_if, retry, timeout,
+            compute, libraries, notifications, health, values, description, disabled, extra
         )
 
     def notebook(
@@ -151,11 +187,9 @@ class TaskDeclarations:
     ) -> "TaskHandle":
         """A notebook task (``params`` are widgets, ``base_parameters``).  Without compute it runs on serverless
         notebook compute; ``warehouse`` runs a SQL notebook on a SQL warehouse."""
-        return self._declare(
-            key, NotebookTask(path, _str_map(params, "params"), warehouse), caller_location(),
-            depends_on=depends_on, run_if=run_if, retry=retry, timeout=timeout, compute=compute,
-            libraries=libraries, notifications=notifications, health=health, values=values,
-            description=description, disabled=disabled, extra=extra,
+        return self._declare(  # positional: see TaskDeclarations._declare
+            key, NotebookTask(path, _str_pairs(params, "params"), warehouse), caller_location(), depends_on, run_if,
+            retry, timeout, compute, libraries, notifications, health, values, description, disabled, extra
         )
 
     def python_wheel(
@@ -188,10 +222,9 @@ class TaskDeclarations:
             kind = PythonWheelTask(package, entry_point, named_parameters=_str_map(params, "params"))
         else:
             kind = PythonWheelTask(package, entry_point, parameters=tuple(_argv(params)))
-        return self._declare(
-            key, kind, caller_location(), depends_on=depends_on, run_if=run_if, retry=retry, timeout=timeout,
-            compute=compute, libraries=libraries, notifications=notifications, health=health, values=values,
-            description=description, disabled=disabled, extra=extra,
+        return self._declare(  # positional: see TaskDeclarations._declare
+            key, kind, caller_location(), depends_on, run_if, retry, timeout, compute, libraries, notifications,
+            health, values, description, disabled, extra
         )
 
     def spark_jar(
@@ -216,11 +249,9 @@ class TaskDeclarations:
     ) -> "TaskHandle":
         """Run ``main_class``'s ``main`` (the JAR comes from ``libraries=[Library.jar(...)]``).  ``params`` as a
         list are argv; a dict becomes ``--name value`` pairs."""
-        return self._declare(
-            key, SparkJarTask(main_class, tuple(_argv(params))), caller_location(), depends_on=depends_on,
-            run_if=run_if, retry=retry, timeout=timeout, compute=compute, libraries=libraries,
-            notifications=notifications, health=health, values=values, description=description, disabled=disabled,
-            extra=extra,
+        return self._declare(  # positional: see TaskDeclarations._declare
+            key, SparkJarTask(main_class, tuple(_argv(params))), caller_location(), depends_on, run_if, retry,
+            timeout, compute, libraries, notifications, health, values, description, disabled, extra
         )
 
     def dbt(
@@ -252,10 +283,9 @@ class TaskDeclarations:
         ``Environment(dependencies=["dbt-databricks>=1.8"])``)."""
         kind = DbtTask(tuple(commands) if not isinstance(commands, str) else (commands,), project_directory,
                        profiles_directory, warehouse, catalog, schema)
-        return self._declare(
-            key, kind, caller_location(), depends_on=depends_on, run_if=run_if, retry=retry, timeout=timeout,
-            compute=compute, libraries=libraries, notifications=notifications, health=health,
-            description=description, disabled=disabled, extra=extra,
+        return self._declare(  # positional: see TaskDeclarations._declare
+            key, kind, caller_location(), depends_on, run_if, retry, timeout, compute, libraries, notifications,
+            health, None, description, disabled, extra
         )
 
     # -- SQL warehouse tasks ------------------------------------------------------------------------------------
@@ -285,9 +315,9 @@ class TaskDeclarations:
         ``params`` adds task-level ones; ``vars`` are compile-time template variables; ``warehouse``
         overrides the target's SQL warehouse id."""
         kind = SqlFileTask(template, _str_map(params, "params"), warehouse, dict(vars or {}))
-        return self._declare(
-            key, kind, caller_location(), depends_on=depends_on, run_if=run_if, retry=retry, timeout=timeout,
-            notifications=notifications, health=health, description=description, disabled=disabled, extra=extra,
+        return self._declare(  # positional: see TaskDeclarations._declare
+            key, kind, caller_location(), depends_on, run_if, retry, timeout, None, (), notifications, health, None,
+            description, disabled, extra
         )
 
     def sql_query(
@@ -309,10 +339,9 @@ class TaskDeclarations:
         extra: Mapping[str, Any] | None = None,
     ) -> "TaskHandle":
         """Run a saved Databricks SQL query by id, on ``warehouse`` (default: the target's)."""
-        return self._declare(
-            key, SqlQueryTask(query_id, _str_map(params, "params"), warehouse), caller_location(),
-            depends_on=depends_on, run_if=run_if, retry=retry, timeout=timeout, notifications=notifications,
-            health=health, description=description, disabled=disabled, extra=extra,
+        return self._declare(  # positional: see TaskDeclarations._declare
+            key, SqlQueryTask(query_id, _str_map(params, "params"), warehouse), caller_location(), depends_on,
+            run_if, retry, timeout, None, (), notifications, health, None, description, disabled, extra
         )
 
     def sql_alert(
@@ -337,9 +366,9 @@ class TaskDeclarations:
         """Evaluate a legacy Databricks SQL alert by id.  ``subscribers``: user names (with ``@``), notification
         destination ids, or :class:`Subscriber` values."""
         kind = SqlAlertTask(alert_id, subscribers, pause_subscriptions, warehouse)
-        return self._declare(
-            key, kind, caller_location(), depends_on=depends_on, run_if=run_if, retry=retry, timeout=timeout,
-            notifications=notifications, health=health, description=description, disabled=disabled, extra=extra,
+        return self._declare(  # positional: see TaskDeclarations._declare
+            key, kind, caller_location(), depends_on, run_if, retry, timeout, None, (), notifications, health, None,
+            description, disabled, extra
         )
 
     def sql_dashboard(
@@ -366,9 +395,9 @@ class TaskDeclarations:
         """Refresh a legacy Databricks SQL dashboard by id (for AI/BI dashboards use :meth:`dashboard`)."""
         kind = SqlDashboardTask(dashboard_id, subscribers, custom_subject, pause_subscriptions,
                                 _str_map(params, "params"), warehouse)
-        return self._declare(
-            key, kind, caller_location(), depends_on=depends_on, run_if=run_if, retry=retry, timeout=timeout,
-            notifications=notifications, health=health, description=description, disabled=disabled, extra=extra,
+        return self._declare(  # positional: see TaskDeclarations._declare
+            key, kind, caller_location(), depends_on, run_if, retry, timeout, None, (), notifications, health, None,
+            description, disabled, extra
         )
 
     def dashboard(
@@ -394,9 +423,9 @@ class TaskDeclarations:
         """Refresh an AI/BI (Lakeview) dashboard and send a snapshot to ``subscribers`` (``paused=True`` keeps
         the subscription but sends nothing).  ``warehouse`` defaults to the dashboard's own."""
         kind = DashboardTask(dashboard_id, warehouse, subscribers, custom_subject, paused)
-        return self._declare(
-            key, kind, caller_location(), depends_on=depends_on, run_if=run_if, retry=retry, timeout=timeout,
-            notifications=notifications, health=health, description=description, disabled=disabled, extra=extra,
+        return self._declare(  # positional: see TaskDeclarations._declare
+            key, kind, caller_location(), depends_on, run_if, retry, timeout, None, (), notifications, health, None,
+            description, disabled, extra
         )
 
     def alert(
@@ -420,9 +449,9 @@ class TaskDeclarations:
     ) -> "TaskHandle":
         """Evaluate a Databricks SQL alert (v2) by ``alert_id`` or by ``workspace_path`` (exactly one)."""
         kind = AlertTask(alert_id, workspace_path, warehouse, subscribers)
-        return self._declare(
-            key, kind, caller_location(), depends_on=depends_on, run_if=run_if, retry=retry, timeout=timeout,
-            notifications=notifications, health=health, description=description, disabled=disabled, extra=extra,
+        return self._declare(  # positional: see TaskDeclarations._declare
+            key, kind, caller_location(), depends_on, run_if, retry, timeout, None, (), notifications, health, None,
+            description, disabled, extra
         )
 
     def power_bi(
@@ -448,9 +477,9 @@ class TaskDeclarations:
         """Publish Unity Catalog ``tables`` (``"catalog.schema.table"`` or :class:`PowerBiTable`) to a Power BI
         semantic ``model`` through the Unity Catalog ``connection`` (Public Preview)."""
         kind = PowerBiTask(connection, model, tuple(tables), warehouse, refresh_after_update)
-        return self._declare(
-            key, kind, caller_location(), depends_on=depends_on, run_if=run_if, retry=retry, timeout=timeout,
-            notifications=notifications, health=health, description=description, disabled=disabled, extra=extra,
+        return self._declare(  # positional: see TaskDeclarations._declare
+            key, kind, caller_location(), depends_on, run_if, retry, timeout, None, (), notifications, health, None,
+            description, disabled, extra
         )
 
     # -- orchestration ------------------------------------------------------------------------------------------
@@ -475,10 +504,9 @@ class TaskDeclarations:
     ) -> "TaskHandle":
         """Update a Lakeflow Declarative Pipeline by id, or by ``name`` (looked up when deploying, so the same
         code works in every workspace).  ``full_refresh=True`` recomputes every table."""
-        return self._declare(
-            key, PipelineTask(pipeline_id, name, full_refresh), caller_location(), depends_on=depends_on,
-            run_if=run_if, retry=retry, timeout=timeout, notifications=notifications, health=health,
-            description=description, disabled=disabled, extra=extra,
+        return self._declare(  # positional: see TaskDeclarations._declare
+            key, PipelineTask(pipeline_id, name, full_refresh), caller_location(), depends_on, run_if, retry,
+            timeout, None, (), notifications, health, None, description, disabled, extra
         )
 
     def run_job(
@@ -512,9 +540,9 @@ class TaskDeclarations:
             kind = RunJobTask(job_key=job, job_parameters=_str_map(params, "params"))
         else:
             raise DefinitionError(f"run_job: expected a Job, a job key or a job id, got {type(job).__name__}")
-        return self._declare(
-            key, kind, caller_location(), depends_on=depends_on, run_if=run_if, retry=retry, timeout=timeout,
-            notifications=notifications, health=health, description=description, disabled=disabled, extra=extra,
+        return self._declare(  # positional: see TaskDeclarations._declare
+            key, kind, caller_location(), depends_on, run_if, retry, timeout, None, (), notifications, health, None,
+            description, disabled, extra
         )
 
     def clean_room_notebook(
@@ -538,9 +566,9 @@ class TaskDeclarations:
     ) -> "TaskHandle":
         """Run the notebook ``notebook`` shared in the clean room ``clean_room`` (``etag`` pins a version)."""
         kind = CleanRoomNotebookTask(clean_room, notebook, _str_map(params, "params"), etag)
-        return self._declare(
-            key, kind, caller_location(), depends_on=depends_on, run_if=run_if, retry=retry, timeout=timeout,
-            notifications=notifications, health=health, description=description, disabled=disabled, extra=extra,
+        return self._declare(  # positional: see TaskDeclarations._declare
+            key, kind, caller_location(), depends_on, run_if, retry, timeout, None, (), notifications, health, None,
+            description, disabled, extra
         )
 
     # -- the escape hatch ---------------------------------------------------------------------------------------
@@ -573,10 +601,9 @@ class TaskDeclarations:
         checks every field name and value against the Jobs API schema; typed options (dependencies, retries,
         compute, ...) keep their keyword arguments.  To add an untyped field to a typed task, pass
         ``extra={...}`` to its method instead."""
-        return self._declare(
-            key, RawTask(raw_pairs(fields, "raw_task fields")), caller_location(), depends_on=depends_on,
-            run_if=run_if, retry=retry, timeout=timeout, compute=compute, libraries=libraries,
-            notifications=notifications, health=health, values=values, description=description, disabled=disabled,
+        return self._declare(  # positional: see TaskDeclarations._declare
+            key, RawTask(raw_pairs(fields, "raw_task fields")), caller_location(), depends_on, run_if, retry,
+            timeout, compute, libraries, notifications, health, values, description, disabled
         )
 
 

@@ -40,12 +40,32 @@ def display_path(path: str, cwd: str | None = None) -> str:
     return path if rel.startswith("..") else rel
 
 
+# Locations are immutable values: one instance per (file, line) is shared by every declaration made there (a
+# loop declaring a thousand tasks makes one).  Bounded, in case code is generated with ever new file names.
+_LOCATIONS: dict[str, dict[int, Location]] = {}
+_LOCATIONS_MAX = 4096
+_located = 0
+
+
 def caller_location() -> Location | None:
     """The first frame on the stack that is not flowdef's own code (the user's line)."""
+    global _located
     frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
         if not filename.startswith(_PKG_DIR) and not filename.startswith("<attrs generated"):
-            return Location(filename, frame.f_lineno)
+            line = frame.f_lineno
+            lines = _LOCATIONS.get(filename)
+            location = lines.get(line) if lines is not None else None
+            if location is None:
+                if _located >= _LOCATIONS_MAX:
+                    _LOCATIONS.clear()
+                    _located = 0
+                    lines = None
+                if lines is None:
+                    lines = _LOCATIONS[filename] = {}
+                location = lines[line] = Location(filename, line)
+                _located += 1
+            return location
         frame = frame.f_back
     return None

@@ -33,7 +33,7 @@ from typing import Any, Callable, Generic, Iterable, Mapping, ParamSpec, TypeVar
 
 import attrs
 
-from flowdef._declare import TaskDeclarations, _str_map, _value, condition_op, raw_pairs
+from flowdef._declare import TASK_OPTIONS, TaskDeclarations, _str_map, _value, condition_op, raw_pairs
 from flowdef._location import Location, caller_location
 from flowdef.compute import COMPUTE_TYPES, Compute, Environment, JobCluster, Library
 from flowdef.errors import DefinitionError
@@ -138,7 +138,10 @@ class ForEachHandle(TaskHandle, TaskDeclarations):
         self.nested: TaskHandle | None = None
         self._index = index
 
-    def _declare(self, key: str, kind: TaskKind, location: Location | None, **options: Any) -> "ForEachHandle":
+    def _declare(self, key: str, kind: TaskKind, location: Location | None, *args: Any,  # type: ignore[override]
+                 **options: Any) -> "ForEachHandle":
+        if args:  # the shared options, positionally (TASK_OPTIONS order)
+            options.update(zip(TASK_OPTIONS, args))
         if self.nested is not None:
             raise DefinitionError(
                 f"for-each task {self.key!r} already runs task {self.nested.key!r}; a for-each task has exactly "
@@ -452,15 +455,44 @@ class Job(TaskDeclarations):
 
     # ----------------------------------------------------------------------------------------------------------
 
-    def _declare(self, key: str, kind: TaskKind, location: Location | None, **options: Any) -> TaskHandle:
+    def _declare(  # type: ignore[override]
+        self,
+        key: str,
+        kind: TaskKind,
+        location: Location | None,
+        depends_on: DependsOn = None,
+        run_if: RunIf | str | None = None,
+        retry: Retry | int | None = None,
+        timeout: int | None = None,
+        compute: Compute | None = None,
+        libraries: Iterable[Library] = (),
+        notifications: Notifications | None = None,
+        health: Health | None = None,
+        values: Mapping[str, type] | Iterable[str] | None = None,
+        description: str | None = None,
+        disabled: bool = False,
+        extra: Mapping[str, Any] | None = None,
+    ) -> TaskHandle:
         handle = TaskHandle(key, self, location)
-        self._tasks.append(self._spec(handle, kind, **options))
+        if (key.__class__ is str and run_if is None and retry is None and timeout is None and compute is None
+                and not libraries and notifications is None and health is None and values is None
+                and description is None and disabled is False and extra is None):
+            # nothing to check or convert but the dependencies: what _spec would build, without the call
+            spec = TaskSpec(key, kind, self._dependencies(depends_on, location), location=location)
+        else:
+            spec = self._spec(handle, kind, depends_on, run_if, retry, timeout, compute, libraries, notifications,
+                              health, values, description, disabled, extra)
+        self._tasks.append(spec)
         self._handles.append(handle)
         return handle
 
     def _dependencies(self, depends_on: DependsOn, location: Location | None) -> tuple[Dependency, ...]:
         if depends_on is None:
             return ()
+        if depends_on.__class__ is list and len(depends_on) == 1:  # the common case: one handle of this job
+            item = depends_on[0]  # type: ignore[index]
+            if item.__class__ is TaskHandle and item.job is self:
+                return (Dependency(item.key, None, location),)
         items = [depends_on] if isinstance(depends_on, (TaskHandle, Branch, str)) else depends_on
         try:
             items = list(items)  # type: ignore[arg-type]
@@ -491,7 +523,6 @@ class Job(TaskDeclarations):
         self,
         handle: TaskHandle,
         kind: TaskKind,
-        *,
         depends_on: DependsOn = None,
         run_if: RunIf | str | None = None,
         retry: Retry | int | None = None,
@@ -507,8 +538,9 @@ class Job(TaskDeclarations):
         in_for_each: bool = False,
     ) -> TaskSpec:
         """The frozen spec of one declared task; raises only for values that cannot even be recorded."""
-        if not isinstance(handle.key, str):
-            raise DefinitionError(f"task key must be a string, got {handle.key!r}")
+        key = handle.key
+        if key.__class__ is not str and not isinstance(key, str):
+            raise DefinitionError(f"task key must be a string, got {key!r}")
         if compute is not None:
             _check_type(compute, COMPUTE_TYPES, "compute", "Environment, JobCluster, ExistingCluster or ClusterSpec")
         if retry is not None:
@@ -527,23 +559,24 @@ class Job(TaskDeclarations):
             _check_type(notifications, Notifications, "notifications", "Notifications(...)")
         if health is not None:
             _check_type(health, Health, "health", "Health(...) or Health.over(...)")
-        return TaskSpec(
-            key=handle.key,
-            kind=kind,
-            depends_on=self._dependencies(depends_on, handle.location),
-            run_if=run_if.value if isinstance(run_if, RunIf) else run_if,
-            retry=retry,
-            timeout_seconds=timeout,
-            compute=compute,
-            description=description,
-            disabled=disabled,
-            values=_declared_values(values) if values is not None else (),
-            location=handle.location,
-            libraries=libs,
-            notifications=notifications,
-            health=health,
-            extra=raw_pairs(extra, "extra") if extra is not None else (),
-            in_for_each=in_for_each,
+        location = handle.location
+        return TaskSpec(  # positional, in TaskSpec's field order (the fields are evaluated in this order)
+            key,
+            kind,
+            self._dependencies(depends_on, location) if depends_on is not None else (),
+            run_if.value if run_if is not None and isinstance(run_if, RunIf) else run_if,
+            retry,
+            timeout,  # timeout_seconds
+            compute,
+            description,
+            disabled,
+            _declared_values(values) if values is not None else (),
+            location,
+            libs,
+            notifications,
+            health,
+            raw_pairs(extra, "extra") if extra is not None else (),
+            in_for_each,
         )
 
     def _add(self, handle: TaskHandle, kind: TaskKind, **options: Any) -> None:
