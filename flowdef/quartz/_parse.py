@@ -801,9 +801,10 @@ def unix_to_quartz(text: str) -> str | None:
         return None
     minute, hour, dom, month, dow = parts
     if dow != "*":
-        dow = _unix_dow_to_quartz(dow)
-        if dow is None:
+        converted = _unix_dow_to_quartz(dow)
+        if converted is None:
             return None
+        dow = converted
     if dom != "*" and dow != "*":
         # Unix cron fires when EITHER matches; Quartz cannot express that.
         return None

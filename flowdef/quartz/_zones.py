@@ -150,7 +150,7 @@ def _suggest(tz: str, ids) -> str | None:
         return stripped
     if stripped.upper() in ("Z", "ZULU", "UTC", "UT", "GMT"):
         return "UTC" if "UTC" in ids else None
-    by_lower = {}
+    by_lower: dict[str, str] = {}
     for zone_id in ids:
         by_lower.setdefault(zone_id.lower(), zone_id)
     key = stripped.lower().replace(" ", "_")
@@ -165,7 +165,7 @@ def _suggest(tz: str, ids) -> str | None:
     if match:
         return by_lower[match[0]]
     # the city alone: 'Berlin' -> 'Europe/Berlin'
-    cities = {}
+    cities: dict[str, str] = {}
     for zone_id in ids:
         cities.setdefault(zone_id.rsplit("/", 1)[-1].lower(), zone_id)
     match = difflib.get_close_matches(key, list(cities), n=1, cutoff=0.75)
