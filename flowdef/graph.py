@@ -30,10 +30,16 @@ class Dag:
     def __init__(self, nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> None:
         g = nx.DiGraph()
         self.nodes: list[str] = list(dict.fromkeys(nodes))
+        position = {n: i for i, n in enumerate(self.nodes)}
         g.add_nodes_from(self.nodes)
-        g.add_edges_from((up, down) for up, down in edges if up != down and up in g and down in g)
+        edges = list(edges)
+        try:  # membership in a plain dict, not through DiGraph.__contains__ (a Python call per endpoint)
+            kept = [(up, down) for up, down in edges if up != down and up in position and down in position]
+        except TypeError:  # an unhashable endpoint: not a node (DiGraph.__contains__ says so)
+            kept = [(up, down) for up, down in edges if up != down and up in g and down in g]
+        g.add_edges_from(kept)
         self.graph = g
-        self._position = {n: i for i, n in enumerate(self.nodes)}
+        self._position = position
         self._order: list[str] | None = None
         self._acyclic: bool | None = None
 

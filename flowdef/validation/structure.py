@@ -14,7 +14,11 @@ import attrs
 from flowdef.config import ProjectConfig, Target
 from flowdef.diagnostics import Diagnostic, diag
 from flowdef.model import JobSpec, RunIf, TaskSpec
-from flowdef.tasks import ConditionTask, ForEachTask, FunctionTask, NotebookTask, PythonFileTask
+from flowdef.tasks import (
+    AlertTask, CleanRoomNotebookTask, ConditionTask, DashboardTask, DbtTask, ForEachTask, FunctionTask, NotebookTask,
+    PipelineTask, PowerBiTask, PythonFileTask, PythonWheelTask, RawTask, RunJobTask, SparkJarTask, SqlAlertTask,
+    SqlDashboardTask, SqlFileTask, SqlQueryTask,
+)
 
 MAX_TASKS = 1000
 MAX_JOB_CLUSTERS = 100
@@ -61,6 +65,19 @@ class JobContext:
     _graph: object = None
     _ancestry: object = None
     acyclic: bool = True
+    _by_key: dict | None = None
+
+    @property
+    def tasks_by_key(self) -> dict[str, TaskSpec]:
+        """The top-level tasks by key, the first declaration of a key winning (computed once per job: the
+        structure rules make it in their pass over the keys, the reference rules reuse it)."""
+        if self._by_key is None:
+            by_key: dict[str, TaskSpec] = {}
+            for t in self.job.tasks:
+                if t.key not in by_key:
+                    by_key[t.key] = t
+            self._by_key = by_key
+        return self._by_key
 
     @property
     def graph(self):
@@ -108,27 +125,37 @@ def check(ctx: JobContext) -> list[Diagnostic]:
             "several jobs chained with run-job tasks (or a JobCompletion trigger)",
         ))
     # One pass for the keys (FD103 needs them all), one for the rules of each task: a 10,000-task job is touched
-    # as few times as possible (each pass over it costs cache misses, not just instructions).
+    # as few times as possible (each pass over it costs cache misses, not just instructions).  The common case
+    # of each rule (nothing to report) is decided inline; the rule functions run when it may not be.
     first: dict[str, TaskSpec] = {}
     tasks: dict[str, TaskSpec] = {}  # top-level tasks, the first declaration of a key wins
+    valid_key = TASK_KEY.match
     for task in job.tasks:
-        _key_rules(ctx, task, None, first, out)
-        if task.key not in tasks:
-            tasks[task.key] = task
+        key = task.key
+        if key not in first and key.__class__ is str and valid_key(key):
+            first[key] = task  # unique so far and well-formed: what _key_rules would conclude
+        else:
+            _key_rules(ctx, task, None, first, out)
+        if key not in tasks:
+            tasks[key] = task
         kind = task.kind
         if type(kind) is ForEachTask:
             parent = task
             while isinstance(kind, ForEachTask) and isinstance(kind.task, TaskSpec):
                 _key_rules(ctx, kind.task, parent, first, out)
                 kind = kind.task.kind
+    if ctx._by_key is None:
+        ctx._by_key = tasks
     handlers = []
     computes: dict[str, set] = {"JobCluster": set(), "Environment": set()}
     for task in job.tasks:
-        out += _task_rules(ctx, task, tasks)
-        if task.run_if in FAILURE_RUN_IF and task.depends_on:
+        _task_rules(ctx, task, tasks, out)
+        run_if = task.run_if
+        if run_if is not None and run_if in FAILURE_RUN_IF and task.depends_on:
             handlers.append(task)
-        _collect_compute(job, task, computes)
         kind = task.kind
+        if task.compute is not None or getattr(kind, "needs_compute", False):
+            _collect_compute(job, task, computes)
         if type(kind) is ForEachTask:
             out += _for_each_rules(ctx, task, kind)
             if isinstance(kind.task, TaskSpec):
@@ -193,9 +220,7 @@ def _collect_compute(job: JobSpec, task: TaskSpec, computes: dict[str, set]) -> 
 # tasks
 
 
-def _task_rules(ctx: JobContext, task: TaskSpec, tasks: dict[str, TaskSpec]) -> list[Diagnostic]:
-    out: list[Diagnostic] = []
-    path = "tasks." + task.key
+def _task_rules(ctx: JobContext, task: TaskSpec, tasks: dict[str, TaskSpec], out: list[Diagnostic]) -> None:
     deps = task.depends_on
     if deps:
         seen_deps: set[str] = set()
@@ -205,7 +230,7 @@ def _task_rules(ctx: JobContext, task: TaskSpec, tasks: dict[str, TaskSpec]) -> 
             if upstream is not None and up_key != task.key and up_key not in seen_deps and dep.outcome is None:
                 seen_deps.add(up_key)
                 continue  # the common case: nothing to report
-            dpath = f"{path}.depends_on[{i}]"
+            dpath = f"tasks.{task.key}.depends_on[{i}]"
             where = dep.location or task.location
             if up_key == task.key:
                 out.append(ctx.d("FD102", f"task {task.key!r} depends on itself; remove it from depends_on",
@@ -223,6 +248,7 @@ def _task_rules(ctx: JobContext, task: TaskSpec, tasks: dict[str, TaskSpec]) -> 
             if dep.outcome is not None:
                 out += _outcome_rules(ctx, task, dep, upstream, where, dpath)
     if task.run_if is not None:
+        path = "tasks." + task.key
         if task.run_if not in RUN_IF:
             text = str(task.run_if)
             hint = (f"; did you mean {text.upper()!r}?" if text.upper() in RUN_IF else _suggest(text, RUN_IF))
@@ -245,8 +271,33 @@ def _task_rules(ctx: JobContext, task: TaskSpec, tasks: dict[str, TaskSpec]) -> 
                 "add depends_on or drop run_if",
                 task.location, f"{path}.run_if",
             ))
-    out += _kind_rules(ctx, task, path, task.location)
-    return out
+    if not _kind_quiet(ctx, task):
+        out += _kind_rules(ctx, task, "tasks." + task.key, task.location)
+
+
+# Exact kind types that none of _kind_rules' per-kind rules (FunctionTask, PythonFileTask, ConditionTask) concern,
+# with their needs_compute.  NotebookTask is among them: its one rule (parameter size) is checked in _kind_quiet.
+_QUIET_KINDS: dict[type, bool] = {
+    k: k.needs_compute for k in (
+        NotebookTask, SqlFileTask, SqlQueryTask, SqlAlertTask, SqlDashboardTask, PythonWheelTask, SparkJarTask, DbtTask,
+        PipelineTask, RunJobTask, ForEachTask, DashboardTask, AlertTask, PowerBiTask, CleanRoomNotebookTask, RawTask,
+    )
+}
+
+
+def _kind_quiet(ctx: JobContext, task: TaskSpec) -> bool:
+    """True when ``_kind_rules`` provably reports nothing for ``task`` (so the common task costs no call)."""
+    kind = task.kind
+    needs_compute = _QUIET_KINDS.get(type(kind))
+    if needs_compute is None:  # a kind with rules of its own (or a subclass): ask _kind_rules
+        return False
+    if needs_compute and task.compute is None and ctx.job.compute is None:
+        return False  # FD503
+    if task.retry is not None or task.timeout_seconds is not None or task.description is not None:
+        return False
+    if type(kind) is NotebookTask and kind.parameters and _json_may_exceed(kind.parameters, MAX_BASE_PARAMETERS_BYTES):
+        return False
+    return True
 
 
 def _outcome_rules(ctx, task, dep, upstream, where, dpath) -> list[Diagnostic]:
@@ -342,8 +393,18 @@ def _kind_rules(ctx: JobContext, task: TaskSpec, path: str, location, nested: bo
 
 def _json_may_exceed(pairs, limit: int) -> bool:
     """A cheap upper bound first: a character is at most 6 bytes in UTF-8 JSON (4 bytes, or a ``\\uXXXX``
-    escape for control characters), and the tuple's repr has at least as many characters as it holds."""
-    return len(repr(pairs)) * 6 > limit
+    escape for control characters).  For string pairs, ``{"n":"v",...}`` is at most 6 bytes per character of
+    the names and values plus 6 per pair (quotes, colon, comma) plus 2 (braces); otherwise the tuple's repr has
+    at least as many characters as the JSON holds."""
+    chars = 2
+    for pair in pairs:
+        if pair.__class__ is not tuple or len(pair) != 2:
+            return len(repr(pairs)) * 6 > limit
+        name, value = pair
+        if name.__class__ is not str or value.__class__ is not str:
+            return len(repr(pairs)) * 6 > limit
+        chars += len(name) + len(value) + 1
+    return chars * 6 > limit
 
 
 def _condition_rules(ctx: JobContext, task: TaskSpec, kind, path: str, location) -> list[Diagnostic]:
