@@ -14,7 +14,7 @@ import attrs
 from flowdef._location import Location
 from flowdef.compute import Compute, Environment, JobCluster, Library
 from flowdef.settings import GitSource, Health, Notifications, Permission, RunAs
-from flowdef.tasks import TaskKind
+from flowdef.tasks import KIND_TYPES, ForEachTask, TaskKind
 from flowdef.triggers import Trigger
 
 
@@ -76,6 +76,10 @@ class TaskSpec:
     in_for_each: bool = False  # the nested task of a for-each task ({{input}} is defined)
 
 
+# The task kinds that hold no nested task (every kind but ForEachTask), by exact type.
+_FLAT_KINDS = frozenset(k for k in KIND_TYPES if k is not ForEachTask and not hasattr(k, "task"))
+
+
 @attrs.frozen
 class JobSpec:
     key: str
@@ -112,6 +116,8 @@ class JobSpec:
         out = []
         for t in self.tasks:
             out.append(t)
+            if t.kind.__class__ in _FLAT_KINDS:
+                continue  # a kind without a nested task (no ``task`` attribute): no getattr needed
             nested = getattr(t.kind, "task", None)
             if isinstance(nested, TaskSpec):
                 out.append(nested)

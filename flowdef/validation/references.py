@@ -23,6 +23,7 @@ from flowdef.diagnostics import Diagnostic, diag
 from flowdef.refs import ParsedRef, Ref, TaskValueRef, find_refs, is_single_ref
 from flowdef.tasks import FunctionTask, NotebookTask, PythonFileTask, SqlFileTask
 from flowdef.validation import secrets
+from flowdef.validation.secrets import secret_name, value_secret
 from flowdef.validation.structure import JobContext, _suggest, is_condition, is_for_each
 
 FOR_EACH_INPUTS_MAX = 10_000
@@ -98,6 +99,34 @@ def kind_strings(kind, base: str) -> list:
     return list(walk(kind, base))
 
 
+_PLAIN: dict[str, bool] = {}
+
+
+def _plain(value) -> bool:
+    """A plain ``str`` holding no reference (no braces) that does not look like a credential: ``string`` has
+    nothing to report about it (under a name that does not say it holds a credential).  Verdicts on strings long
+    enough to be searched are remembered: paths and values recur across the tasks of a job."""
+    if value.__class__ is not str:
+        return False
+    if len(value) < 8:  # too short for any credential pattern (value_secret)
+        return "{{" not in value and "}}" not in value
+    known = _PLAIN.get(value)
+    if known is None:
+        if len(_PLAIN) >= 4096:
+            _PLAIN.clear()
+        known = _PLAIN[value] = "{{" not in value and "}}" not in value and value_secret(value) is None
+    return known
+
+
+# kind -> (field of its named parameters, field of its path or None): the kinds ``kind_strings`` lists as
+# ``_pairs(kind.parameters, ...)`` (plus the path), checked by ``_Checker.pairs`` (exact types only).
+_PAIR_FIELDS: dict[type, tuple[str, str | None]] = {
+    NotebookTask: (".notebook_task.base_parameters.", ".notebook_task.notebook_path"),
+    SqlFileTask: (".sql_task.parameters.", None),
+    FunctionTask: (".spark_python_task.parameters.", None),
+}
+
+
 def _named_values(kind, base: str) -> list[tuple[str, str, str]]:
     """(path, name, value) pairs judged by name for literal secrets (beyond those ``kind_strings`` names)."""
     if isinstance(kind, PythonFileTask):
@@ -111,9 +140,7 @@ class _Checker:
     def __init__(self, ctx: JobContext) -> None:
         self.ctx = ctx
         self.params = ctx.job.param_names()
-        self.tasks: dict = {}
-        for t in ctx.job.tasks:
-            self.tasks.setdefault(t.key, t)
+        self.tasks: dict = ctx.tasks_by_key  # shared with the structure rules (first declaration of a key wins)
         self.out: list[Diagnostic] = []
         self.pending: list[tuple] = []  # (producer, reader, text, where, path): is the producer upstream?
 
@@ -232,9 +259,25 @@ class _Checker:
     def task(self, task, host, *, in_for_each: bool) -> None:
         """Check ``task``'s strings; ``host`` is the top-level task whose ancestors are available (the for-each
         task, for its nested task)."""
+        kind = task.kind
+        fields = _PAIR_FIELDS.get(type(kind))
+        if fields is not None:
+            # The common kinds: what kind_strings lists for them, each string judged inline first (a plain string
+            # under a plain name has nothing to report: no secret, no reference), then the template variables
+            # of a SQL file task; _named_values and the for-each rules do not concern these kinds.
+            for name, value in kind.parameters:
+                if name.__class__ is str and _plain(value) and not secret_name(name):
+                    continue
+                self.string(value if isinstance(value, str) else str(value), ("tasks." + task.key, fields[0], name),
+                            task.location or host.location, host, in_for_each=in_for_each, name=name)
+            if fields[1] is not None and not _plain(kind.path):
+                self.string(kind.path, ("tasks." + task.key, fields[1]), task.location or host.location, host,
+                            in_for_each=in_for_each, name=None)
+            if type(kind) is SqlFileTask:
+                self._template_vars(kind, "tasks." + task.key, task.location or host.location)
+            return
         base = "tasks." + task.key
         location = task.location or host.location
-        kind = task.kind
         for path, value, name in kind_strings(kind, base):
             self.string(value, path, location, host, in_for_each=in_for_each, name=name)
         for path, name, value in _named_values(kind, base):
@@ -242,16 +285,20 @@ class _Checker:
                 continue  # already reported by its value
             if secrets.secret_name(name) and secrets.literal_value(str(value)):
                 self._secret("holds a literal value, and its name says it is a credential", location, path)
-        if isinstance(kind, SqlFileTask):  # compile-time variables end up in the SQL file in the workspace
-            for n, v in kind.template_vars:
-                problem = secrets.pair_secret(n, v)
-                if problem:
-                    self._secret(problem, location, f"{base}.sql_task.vars.{n}")
+        if isinstance(kind, SqlFileTask):
+            self._template_vars(kind, base, location)
         if is_for_each(kind):
             self.for_each_inputs(task, kind, location)
             inner = getattr(kind, "task", None)
             if inner is not None and hasattr(inner, "kind"):
                 self.task(inner, host, in_for_each=True)
+
+    def _template_vars(self, kind, base: str, location) -> None:
+        """Compile-time variables end up in the SQL file in the workspace."""
+        for n, v in kind.template_vars:
+            problem = secrets.pair_secret(n, v)
+            if problem:
+                self._secret(problem, location, f"{base}.sql_task.vars.{n}")
 
     def for_each_inputs(self, task, kind, location) -> None:
         inputs = kind.inputs
@@ -393,11 +440,16 @@ def _compute(c: _Checker) -> None:
     job = c.ctx.job
     candidates = [job.compute, *job.environments, *job.job_clusters]
     for task in job.all_tasks() if hasattr(job, "all_tasks") else job.tasks:
-        candidates.append(task.compute)
+        if task.compute is not None:
+            candidates.append(task.compute)
+        libraries = getattr(task, "libraries", ()) or ()
+        extra = getattr(task, "extra", None)
+        if not libraries and not extra:
+            continue  # the common task: nothing of its own to search
         base = f"tasks.{task.key}"
-        for i, lib in enumerate(getattr(task, "libraries", ()) or ()):
+        for i, lib in enumerate(libraries):
             _settings_only(c, lib, f"{base}.libraries[{i}]", getattr(lib, "location", None) or task.location)
-        if getattr(task, "extra", None):
+        if extra:
             _settings_only(c, dict(task.extra), base, task.location)
     for compute in dict.fromkeys(x for x in candidates if x is not None):
         loc = getattr(compute, "location", None)
