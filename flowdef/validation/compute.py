@@ -22,8 +22,11 @@ from flowdef.compute import (
 )
 from flowdef.diagnostics import Diagnostic
 from flowdef.model import TaskSpec
-from flowdef.tasks import SparkJarTask, SqlAlertTask, SqlDashboardTask, SqlFileTask, SqlQueryTask
-from flowdef.validation.settings import _enum, tasks_with_paths
+from flowdef.tasks import (
+    AlertTask, CleanRoomNotebookTask, ConditionTask, DashboardTask, NotebookTask, PipelineTask, PowerBiTask, RawTask,
+    RunJobTask, SparkJarTask, SqlAlertTask, SqlDashboardTask, SqlFileTask, SqlQueryTask,
+)
+from flowdef.validation.settings import _enum, _with_paths
 from flowdef.validation.structure import JobContext
 
 COMPUTE_KEY = re.compile(r"[\w\-]{1,100}\Z", re.ASCII)
@@ -46,7 +49,9 @@ _LIBRARY_SUFFIX = {"whl": (".whl",), "jar": (".jar",), "requirements": (".txt", 
 def check(ctx: JobContext) -> list[Diagnostic]:
     job = ctx.job
     out: list[Diagnostic] = []
-    tasks = list(tasks_with_paths(job))
+    # The tasks these rules can concern, with their paths: a task without compute or libraries, of a kind that
+    # needs no compute, no warehouse and holds no nested task, adds nothing to any rule below.
+    tasks = [pair for task in job.tasks if not _compute_plain(task) for pair in _with_paths(task)]
     used: dict[tuple[type, str], Any] = {}  # (type, key) -> first definition, tasks and the job default
     declared = [*job.environments, *job.job_clusters]
     for compute in declared:
@@ -76,6 +81,17 @@ def check(ctx: JobContext) -> list[Diagnostic]:
     for task, path in tasks:
         out += _task(ctx, task, path)
     return out
+
+
+# Exact kind types that need no compute, no SQL warehouse, are no Spark JAR and hold no nested task.
+_PLAIN_KINDS = frozenset({
+    NotebookTask, ConditionTask, PipelineTask, RunJobTask, DashboardTask, AlertTask, PowerBiTask,
+    CleanRoomNotebookTask, RawTask,
+})
+
+
+def _compute_plain(task: TaskSpec) -> bool:
+    return task.compute is None and not task.libraries and task.kind.__class__ in _PLAIN_KINDS
 
 
 def check_project(project, target) -> list[Diagnostic]:

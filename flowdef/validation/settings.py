@@ -21,14 +21,15 @@ import re
 from typing import Any, Iterator
 
 from flowdef.diagnostics import Diagnostic
-from flowdef.model import JobSpec, TaskSpec
+from flowdef.model import _FLAT_KINDS, JobSpec, TaskSpec
 from flowdef.settings import (
     HEALTH_OPS, MAX_WEBHOOKS_PER_EVENT, NOTIFICATION_EVENTS, EditMode, GitProvider, HealthMetric, Notifications,
     PermissionLevel, Webhook,
 )
 from flowdef.tasks import (
-    AlertTask, CleanRoomNotebookTask, DashboardTask, DbtTask, ForEachTask, PipelineTask, PowerBiTask,
-    PythonWheelTask, RawTask, RunJobTask, SparkJarTask, SqlAlertTask, SqlDashboardTask, SqlQueryTask,
+    AlertTask, CleanRoomNotebookTask, ConditionTask, DashboardTask, DbtTask, ForEachTask, FunctionTask, NotebookTask,
+    PipelineTask, PowerBiTask, PythonFileTask, PythonWheelTask, RawTask, RunJobTask, SparkJarTask, SqlAlertTask,
+    SqlDashboardTask, SqlFileTask, SqlQueryTask,
 )
 from flowdef.triggers import JobCompletion
 from flowdef.validation.structure import JobContext
@@ -82,11 +83,15 @@ def check(ctx: JobContext) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     raw = _RawFields(ctx)
     out += raw.job_fields()
-    for task, path in tasks_with_paths(job):
-        out += _kind(ctx, task, path)
-        out += raw.task_fields(task, path)
-        out += _notifications(ctx, task.notifications, path, task.location, task.health, task_level=True)
-        out += _health(ctx, task.health, path, task.location)
+    for top in job.tasks:
+        if (top.kind.__class__ in _PLAIN_KINDS and top.notifications is None and top.health is None
+                and not top.extra):
+            continue  # none of the four rules below has anything to say (and there is no nested task)
+        for task, path in _with_paths(top):
+            out += _kind(ctx, task, path)
+            out += raw.task_fields(task, path)
+            out += _notifications(ctx, task.notifications, path, task.location, task.health, task_level=True)
+            out += _health(ctx, task.health, path, task.location)
     out += _notifications(ctx, job.notifications, "", job.location, job.health, task_level=False)
     out += _health(ctx, job.health, "", job.location)
     out += _git(ctx)
@@ -111,11 +116,21 @@ def check_project(project, target) -> list[Diagnostic]:
 def tasks_with_paths(job: JobSpec) -> Iterator[tuple[TaskSpec, str]]:
     """Every task (nested for-each tasks right after their for-each task) with its path for diagnostics."""
     for task in job.tasks:
-        path = f"tasks.{task.key}"
-        yield task, path
-        nested = getattr(task.kind, "task", None)
-        if isinstance(nested, TaskSpec):
-            yield nested, f"{path}.for_each_task.task"
+        yield from _with_paths(task)
+
+
+def _with_paths(task: TaskSpec) -> Iterator[tuple[TaskSpec, str]]:
+    """A top-level task and its nested for-each task, if any, with their paths."""
+    path = f"tasks.{task.key}"
+    yield task, path
+    nested = getattr(task.kind, "task", None)
+    if isinstance(nested, TaskSpec):
+        yield nested, f"{path}.for_each_task.task"
+
+
+# Exact kind types _kind has no rule for (none is a subclass of a kind it checks) and that hold no nested task:
+# a task of one of them, without notifications, health or extra fields, has nothing for check()'s task rules.
+_PLAIN_KINDS = frozenset({NotebookTask, FunctionTask, PythonFileTask, SqlFileTask, ConditionTask})
 
 
 def enum_hint(value: Any, allowed) -> str:
@@ -611,22 +626,25 @@ def _job_references(contexts: list[JobContext]) -> list[Diagnostic]:
     edges: dict[str, list[tuple[str, Any]]] = {}
     for ctx in contexts:
         job = ctx.job
-        for task, path in tasks_with_paths(job):
-            kind = task.kind
-            if not isinstance(kind, RunJobTask) or kind.job_key is None:
-                continue
-            where = f"{path}.run_job_task.job_id"
-            if kind.job_key not in keys:
-                close = difflib.get_close_matches(kind.job_key, sorted(keys), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else ""
-                out.append(ctx.d("FD516", f"run-job task {task.key!r} runs job {kind.job_key!r}, which is not a job of "
-                                 f"this project{hint} (pass the Job object, or a numeric job id for other jobs)",
-                                 task.location, where))
-            elif kind.job_key == job.key:
-                out.append(ctx.d("FD516", f"run-job task {task.key!r} runs its own job {job.key!r}: every run would "
-                                 "start another, without end", task.location, where))
-            else:
-                edges.setdefault(job.key, []).append((kind.job_key, (ctx, task, where)))
+        for top in job.tasks:
+            if top.kind.__class__ in _FLAT_KINDS and not isinstance(top.kind, RunJobTask):
+                continue  # neither a run-job task nor one holding a nested task
+            for task, path in _with_paths(top):
+                kind = task.kind
+                if not isinstance(kind, RunJobTask) or kind.job_key is None:
+                    continue
+                where = f"{path}.run_job_task.job_id"
+                if kind.job_key not in keys:
+                    close = difflib.get_close_matches(kind.job_key, sorted(keys), n=1)
+                    hint = f"; did you mean {close[0]!r}?" if close else ""
+                    out.append(ctx.d("FD516", f"run-job task {task.key!r} runs job {kind.job_key!r}, which is not a "
+                                     f"job of this project{hint} (pass the Job object, or a numeric job id for "
+                                     "other jobs)", task.location, where))
+                elif kind.job_key == job.key:
+                    out.append(ctx.d("FD516", f"run-job task {task.key!r} runs its own job {job.key!r}: every run "
+                                     "would start another, without end", task.location, where))
+                else:
+                    edges.setdefault(job.key, []).append((kind.job_key, (ctx, task, where)))
         for trig in job.triggers:
             if isinstance(trig, JobCompletion):
                 for j in trig.jobs:
