@@ -47,7 +47,7 @@ from flowdef.placeholders import (
 from flowdef.refs import quote_name
 from flowdef.settings import GitSource, Health, Notifications, Webhook
 from flowdef.task_wire import (
-    ENTRY_SCRIPT, EXTERNAL, function_task_parameters, kind_body, notebook_path, put, sql_workspace_path,
+    ENTRY_SCRIPT, EXTERNAL, KIND_WIRE, function_task_parameters, kind_body, notebook_path, put, sql_workspace_path,
     workspace_path,
 )
 from flowdef.tasks import DbtTask, FunctionTask, NotebookTask, PythonFileTask, RawTask, SqlFileTask
@@ -250,7 +250,7 @@ def _git(git: GitSource) -> dict:
 def _compute_of(job: JobSpec, task: TaskSpec):
     if task.compute is not None:
         return task.compute
-    if getattr(task.kind, "needs_compute", False):
+    if job.compute is not None and getattr(task.kind, "needs_compute", False):
         return job.compute
     return None
 
@@ -280,27 +280,34 @@ def permissions(job: JobSpec) -> list[dict] | None:
 
 
 def _task(job: JobSpec, task: TaskSpec, target: Target) -> dict:
+    # Each optional field is tested before put() is called: most tasks set few of them.
     out: dict = {"task_key": task.key}
-    put(out, "description", task.description)
+    if task.description is not None:
+        put(out, "description", task.description)
     if task.depends_on:
         deps = []
         for d in task.depends_on:
             dep = {"task_key": d.task_key}
-            put(dep, "outcome", d.outcome)
+            if d.outcome is not None:
+                put(dep, "outcome", d.outcome)
             deps.append(dep)
         out["depends_on"] = deps
-    put(out, "run_if", task.run_if)
+    if task.run_if is not None:
+        put(out, "run_if", task.run_if)
     if task.retry is not None:
         out["max_retries"] = task.retry.max_retries
         if task.retry.interval is not None:
             out["min_retry_interval_millis"] = int(task.retry.interval * 1000)
         if task.retry.on_timeout:
             out["retry_on_timeout"] = True
-    put(out, "timeout_seconds", task.timeout_seconds)
+    if task.timeout_seconds is not None:
+        put(out, "timeout_seconds", task.timeout_seconds)
     if task.disabled:
         out["disabled"] = True
     compute = _compute_of(job, task)
-    if isinstance(compute, Environment):
+    if compute is None:
+        pass
+    elif isinstance(compute, Environment):
         out["environment_key"] = compute.key
     elif isinstance(compute, JobCluster):
         out["job_cluster_key"] = compute.key
@@ -308,11 +315,18 @@ def _task(job: JobSpec, task: TaskSpec, target: Target) -> dict:
         out["existing_cluster_id"] = compute.cluster_id
     elif isinstance(compute, ClusterSpec):
         out["new_cluster"] = _cluster_spec(compute, target)
-    put(out, "libraries", [_library(lib, target) for lib in task.libraries])
-    out.update(_notifications(task.notifications, task=True))
-    out.update(_health(task.health))
+    if task.libraries:
+        put(out, "libraries", [_library(lib, target) for lib in task.libraries])
+    if task.notifications is not None:
+        out.update(_notifications(task.notifications, task=True))
+    if task.health is not None:
+        out.update(_health(task.health))
     kind = task.kind
-    if isinstance(kind, RawTask):
+    compile_kind = KIND_WIRE.get(type(kind))
+    if compile_kind is not None:  # a typed kind other than for-each (kind_body's table, without its call)
+        field, body = compile_kind(job, task, kind, target)
+        out[field] = body
+    elif isinstance(kind, RawTask):
         for key, value in kind.fields:
             out[key] = value
     else:
@@ -349,6 +363,8 @@ def payload(job: JobSpec, target: Target, config: ProjectConfig) -> dict:
     clusters: dict[str, JobCluster] = {c.key: c for c in job.job_clusters}
     for task in job.all_tasks():
         compute = _compute_of(job, task)
+        if compute is None:
+            continue
         if isinstance(compute, Environment):
             envs.setdefault(compute.key, compute)
         elif isinstance(compute, JobCluster):

@@ -103,9 +103,12 @@ def _python_file(job, task, kind: PythonFileTask, target) -> tuple[str, dict]:
 def _notebook(job, task, kind: NotebookTask, target) -> tuple[str, dict]:
     path, source = _code_path(job, kind.path, target, notebook=True)
     body: dict = {"notebook_path": path}
-    put(body, "source", source)
-    put(body, "base_parameters", dict(kind.parameters))
-    put(body, "warehouse_id", kind.warehouse_id)
+    if source is not None:
+        body["source"] = source
+    if kind.parameters:  # a non-empty dict (put() keeps it)
+        body["base_parameters"] = dict(kind.parameters)
+    if kind.warehouse_id is not None:
+        put(body, "warehouse_id", kind.warehouse_id)
     return "notebook_task", body
 
 
@@ -253,6 +256,9 @@ _KINDS: dict[type, Callable[..., tuple[str, dict]]] = {  # every kind but RawTas
     RunJobTask: _run_job, ConditionTask: _condition, DashboardTask: _dashboard,
     AlertTask: _alert, PowerBiTask: _power_bi, CleanRoomNotebookTask: _clean_room_notebook,
 }
+
+
+KIND_WIRE = _KINDS  # exact kind type -> (job, task, kind, target) -> (field, body); not RawTask nor ForEachTask
 
 
 def kind_body(job: JobSpec, task: TaskSpec, target: Target, compile_task: CompileTask) -> tuple[str, dict]:
