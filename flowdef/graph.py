@@ -31,13 +31,30 @@ class Dag:
         g = nx.DiGraph()
         self.nodes: list[str] = list(dict.fromkeys(nodes))
         position = {n: i for i, n in enumerate(self.nodes)}
-        g.add_nodes_from(self.nodes)
-        edges = list(edges)
-        try:  # membership in a plain dict, not through DiGraph.__contains__ (a Python call per endpoint)
-            kept = [(up, down) for up, down in edges if up != down and up in position and down in position]
-        except TypeError:  # an unhashable endpoint: not a node (DiGraph.__contains__ says so)
-            kept = [(up, down) for up, down in edges if up != down and up in g and down in g]
-        g.add_edges_from(kept)
+        # networkx's own adjacency structure (node -> attributes, node -> neighbour -> shared edge data), made in
+        # one pass and handed over whole: assigning G._node, G._adj and G._pred is how networkx lets a graph be
+        # loaded (their data descriptors reset the cached views), and it costs a third of add_nodes_from +
+        # add_edges_from, which re-check and re-create each entry.  Same nodes, order and edges as those calls.
+        if None in position:
+            raise ValueError("None cannot be a node")  # what add_nodes_from says
+        succ: dict = {n: {} for n in self.nodes}
+        pred: dict = {n: {} for n in self.nodes}
+        for up, down in edges:
+            if up == down:
+                continue  # FD102 reports it
+            try:
+                out = succ.get(up)
+            except TypeError:  # an unhashable endpoint is no node
+                continue
+            if out is None or down in out:
+                continue  # an unknown task (FD103), or the same edge again (networkx keeps one)
+            into = pred.get(down)
+            if into is None:
+                continue
+            out[down] = into[up] = {}
+        g._node = {n: {} for n in self.nodes}
+        g._adj = succ
+        g._pred = pred
         self.graph = g
         self._position = position
         self._order: list[str] | None = None
