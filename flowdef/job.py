@@ -478,7 +478,13 @@ class Job(TaskDeclarations):
                 and not libraries and notifications is None and health is None and values is None
                 and description is None and disabled is False and extra is None):
             # nothing to check or convert but the dependencies: what _spec would build, without the call
-            spec = TaskSpec(key, kind, self._dependencies(depends_on, location), location=location)
+            # (and, for one handle of this job, what _dependencies would)
+            if depends_on.__class__ is list and len(depends_on) == 1 and (
+                    (item := depends_on[0]).__class__ is TaskHandle and item.job is self):
+                deps: tuple[Dependency, ...] = (Dependency(item.key, None, location),)
+            else:
+                deps = self._dependencies(depends_on, location)
+            spec = TaskSpec(key, kind, deps, location=location)
         else:
             spec = self._spec(handle, kind, depends_on, run_if, retry, timeout, compute, libraries, notifications,
                               health, values, description, disabled, extra)

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 def _pairs(value) -> tuple[tuple[str, str], ...]:
     """Parameters keep the user's order (it is argv order for script tasks)."""
+    if value.__class__ is tuple:  # already pairs (what the DSL passes): tuple(value) would return it as is
+        return value
     if value is None:
         return ()
     if isinstance(value, dict):

@@ -222,6 +222,10 @@ def _collect_compute(job: JobSpec, task: TaskSpec, computes: dict[str, set]) -> 
 
 def _task_rules(ctx: JobContext, task: TaskSpec, tasks: dict[str, TaskSpec], out: list[Diagnostic]) -> None:
     deps = task.depends_on
+    if deps and len(deps) == 1:  # the common case, without the loop's set: a known task, not itself, no outcome
+        dep = deps[0]
+        if dep.outcome is None and dep.task_key != task.key and dep.task_key in tasks:
+            deps = ()
     if deps:
         seen_deps: set[str] = set()
         for i, dep in enumerate(deps):
