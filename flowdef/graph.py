@@ -25,7 +25,7 @@ class Dag:
 
     Self-edges and edges from unknown tasks are left out: their own rules report them (FD102, FD103)."""
 
-    __slots__ = ("graph", "nodes", "_position", "_order", "_acyclic")
+    __slots__ = ("graph", "nodes", "_position", "_order", "_acyclic", "_succ", "_pred")
 
     def __init__(self, nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> None:
         g = nx.DiGraph()
@@ -56,6 +56,8 @@ class Dag:
         g._adj = succ
         g._pred = pred
         self.graph = g
+        self._succ = succ  # the graph's own adjacency dicts (G.succ / G.pred without a view per lookup)
+        self._pred = pred
         self._position = position
         self._order: list[str] | None = None
         self._acyclic: bool | None = None
@@ -140,11 +142,16 @@ class Ancestry:
                 index[k] = len(index)
         bits: dict[str, int] = {}
         closed: dict[str, int] = {}  # ancestors | self: what a successor inherits (only tasks that have one)
-        pred, succ = g.graph.pred, g.graph.succ
+        pred, succ = g._pred, g._succ  # what g.graph.pred / .succ view, read directly: one lookup per task
         for k in order:
-            acc = 0
-            for p in pred[k]:
-                acc |= closed[p]
+            preds = pred[k]
+            if len(preds) == 1:  # the common case: share the one predecessor's set (no new int, whatever its size)
+                for p in preds:
+                    acc = closed[p]
+            else:
+                acc = 0
+                for p in preds:
+                    acc |= closed[p]
             bits[k] = acc
             if succ[k]:
                 i = index.get(k)

@@ -99,6 +99,9 @@ def kind_strings(kind, base: str) -> list:
     return list(walk(kind, base))
 
 
+# The reference kinds ``_Checker.ref`` never reports (outside a for-each task, ``input`` is reported).
+_NO_TASK_REFS = frozenset({"job", "task", "workspace", "secret"})
+
 _PLAIN: dict[str, bool] = {}
 
 
@@ -143,6 +146,7 @@ class _Checker:
         self.tasks: dict = ctx.tasks_by_key  # shared with the structure rules (first declaration of a key wins)
         self.out: list[Diagnostic] = []
         self.pending: list[tuple] = []  # (producer, reader, text, where, path): is the producer upstream?
+        self._quiet: dict[str, bool] = {}  # quiet_refs' verdicts
 
     def finish(self) -> list[Diagnostic]:
         """Answer the ancestry questions all at once, with bitsets over the producers only."""
@@ -155,7 +159,7 @@ class _Checker:
                             "FD201",
                             f"task {reader!r} reads {text}, but {producer!r} is not upstream of {reader!r} "
                             f"(it may not have run yet); add depends_on=[{producer}] to {reader!r}",
-                            where, path,
+                            where, path_text(path),
                         ))
         return self.out
 
@@ -183,18 +187,18 @@ class _Checker:
 
     def ref(self, ref: ParsedRef, value: str, where, path, task, in_for_each: bool) -> None:
         ctx = self.ctx
-        kind = ref.kind
-        path = path_text(path)
+        kind = ref.kind  # path: a str or the pieces of one, joined only for a diagnostic
         if kind == "malformed":
             self.out.append(ctx.d(
                 "FD204",
                 f"malformed reference {ref.text!r}: {ref.problem} (Databricks would leave it as literal text)",
-                where, path,
+                where, path_text(path),
             ))
         elif kind == "unknown":
-            self.out.append(ctx.d("FD205", f"{ref.text}: {ref.problem}", where, path))
+            self.out.append(ctx.d("FD205", f"{ref.text}: {ref.problem}", where, path_text(path)))
         elif kind == "deprecated":
-            self.out.append(ctx.d("FD205", f"{ref.text}: {ref.problem}", where, path, severity="warning"))
+            self.out.append(ctx.d("FD205", f"{ref.text}: {ref.problem}", where, path_text(path),
+                                  severity="warning"))
         elif kind == "job.parameters":
             name = ref.parts[2]
             if name not in self.params:
@@ -203,7 +207,7 @@ class _Checker:
                     "FD202",
                     f"reference to undeclared job parameter {name!r}{_suggest(name, self.params)} "
                     f"(declared: {declared}); add it to Job(params=...)",
-                    where, path,
+                    where, path_text(path),
                 ))
         elif kind in ("tasks", "tasks.values"):
             self.task_ref(ref, value, where, path, task)
@@ -212,10 +216,10 @@ class _Checker:
                 "FD209",
                 f"{ref.text} is only defined inside the task of a for-each task (the current element of its "
                 "inputs); pass the value explicitly here",
-                where, path,
+                where, path_text(path),
             ))
 
-    def task_ref(self, ref: ParsedRef, value: str, where, path: str, task) -> None:
+    def task_ref(self, ref: ParsedRef, value: str, where, path, task) -> None:
         ctx = self.ctx
         producer_key = ref.parts[1]
         if isinstance(value, TaskValueRef) and getattr(value, "location", None):
@@ -225,13 +229,13 @@ class _Checker:
             self.out.append(ctx.d(
                 "FD201",
                 f"{ref.text} refers to unknown task {producer_key!r}{_suggest(producer_key, self.tasks)}",
-                where, path,
+                where, path_text(path),
             ))
             return
         if task is None:
             self.out.append(ctx.d(
                 "FD201", f"{ref.text}: task values are not available here (no task has run yet when job "
-                "parameters and triggers are resolved)", where, path,
+                "parameters and triggers are resolved)", where, path_text(path),
             ))
             return
         if producer_key == task.key:
@@ -239,7 +243,7 @@ class _Checker:
                 self.out.append(ctx.d(
                     "FD201",
                     f"task {task.key!r} reads its own task value {ref.text}; read it from a downstream task",
-                    where, path,
+                    where, path_text(path),
                 ))
             return
         self.pending.append((producer_key, task.key, ref.text, where, path))  # upstream? see finish()
@@ -251,7 +255,7 @@ class _Checker:
                     "FD203",
                     f"task {producer_key!r} does not declare a task value {name!r}{_suggest(name, declared)} "
                     f"(declared: {', '.join(sorted(declared))}); fix the name or add it to values=",
-                    where, path,
+                    where, path_text(path),
                 ))
 
     # ---- a task ------------------------------------------------------------------------------------------------
@@ -266,11 +270,12 @@ class _Checker:
             # under a plain name has nothing to report: no secret, no reference), then the template variables
             # of a SQL file task; _named_values and the for-each rules do not concern these kinds.
             for name, value in kind.parameters:
-                if name.__class__ is str and _plain(value) and not secret_name(name):
+                if name.__class__ is str and (_plain(value) and not secret_name(name) or
+                                              not in_for_each and self.quiet_refs(value)):
                     continue
                 self.string(value if isinstance(value, str) else str(value), ("tasks." + task.key, fields[0], name),
                             task.location or host.location, host, in_for_each=in_for_each, name=name)
-            if fields[1] is not None and not _plain(kind.path):
+            if fields[1] is not None and not _plain(kind.path) and (in_for_each or not self.quiet_refs(kind.path)):
                 self.string(kind.path, ("tasks." + task.key, fields[1]), task.location or host.location, host,
                             in_for_each=in_for_each, name=None)
             if type(kind) is SqlFileTask:
@@ -292,6 +297,20 @@ class _Checker:
             inner = getattr(kind, "task", None)
             if inner is not None and hasattr(inner, "kind"):
                 self.task(inner, host, in_for_each=True)
+
+    def quiet_refs(self, value) -> bool:
+        """True when ``string`` provably reports nothing about ``value`` outside a for-each task, whatever its
+        name and task: it holds ``{{`` (so it is no literal, whatever its name says), does not look like a
+        credential, and each of its references is one that needs no task to check (a declared job parameter, or
+        the job's, task's, workspace's or a secret's).  Remembered per job: the same references recur."""
+        known = self._quiet.get(value) if isinstance(value, str) else False
+        if known is None:
+            params = self.params
+            known = self._quiet[value] = "{{" in value and value_secret(value) is None and all(
+                r.kind in _NO_TASK_REFS or r.kind == "job.parameters" and r.parts[2] in params
+                for r in find_refs(value)
+            )
+        return known
 
     def _template_vars(self, kind, base: str, location) -> None:
         """Compile-time variables end up in the SQL file in the workspace."""

@@ -405,7 +405,7 @@ def _json_may_exceed(pairs, limit: int) -> bool:
         if pair.__class__ is not tuple or len(pair) != 2:
             return len(repr(pairs)) * 6 > limit
         name, value = pair
-        if name.__class__ is not str or value.__class__ is not str:
+        if not isinstance(name, str) or not isinstance(value, str):  # references are strings too
             return len(repr(pairs)) * 6 > limit
         chars += len(name) + len(value) + 1
     return chars * 6 > limit
