@@ -128,7 +128,7 @@ def check(ctx: JobContext) -> list[Diagnostic]:
     # as few times as possible (each pass over it costs cache misses, not just instructions).  The common case
     # of each rule (nothing to report) is decided inline; the rule functions run when it may not be.
     first: dict[str, TaskSpec] = {}
-    tasks: dict[str, TaskSpec] = {}  # top-level tasks, the first declaration of a key wins
+    nested = False  # a nested task's key may be in `first`, which then is not `tasks` (top-level keys only)
     valid_key = TASK_KEY.match
     for task in job.tasks:
         key = task.key
@@ -136,14 +136,21 @@ def check(ctx: JobContext) -> list[Diagnostic]:
             first[key] = task  # unique so far and well-formed: what _key_rules would conclude
         else:
             _key_rules(ctx, task, None, first, out)
-        if key not in tasks:
-            tasks[key] = task
         kind = task.kind
         if type(kind) is ForEachTask:
+            nested = True
             parent = task
             while isinstance(kind, ForEachTask) and isinstance(kind.task, TaskSpec):
                 _key_rules(ctx, kind.task, parent, first, out)
                 kind = kind.task.kind
+    tasks: dict[str, TaskSpec]  # top-level tasks, the first declaration of a key wins
+    if not nested:
+        tasks = first  # the same keys, tasks and order: only top-level tasks were recorded
+    else:
+        tasks = {}
+        for task in job.tasks:
+            if task.key not in tasks:
+                tasks[task.key] = task
     if ctx._by_key is None:
         ctx._by_key = tasks
     handlers = []
