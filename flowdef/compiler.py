@@ -304,7 +304,10 @@ def _task(job: JobSpec, task: TaskSpec, target: Target) -> dict:
         put(out, "timeout_seconds", task.timeout_seconds)
     if task.disabled:
         out["disabled"] = True
-    compute = _compute_of(job, task)
+    kind = task.kind
+    compute = task.compute  # _compute_of, inline
+    if compute is None and job.compute is not None and getattr(kind, "needs_compute", False):
+        compute = job.compute
     if compute is None:
         pass
     elif isinstance(compute, Environment):
@@ -321,7 +324,6 @@ def _task(job: JobSpec, task: TaskSpec, target: Target) -> dict:
         out.update(_notifications(task.notifications, task=True))
     if task.health is not None:
         out.update(_health(task.health))
-    kind = task.kind
     compile_kind = KIND_WIRE.get(type(kind))
     if compile_kind is not None:  # a typed kind other than for-each (kind_body's table, without its call)
         field, body = compile_kind(job, task, kind, target)

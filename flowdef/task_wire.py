@@ -101,10 +101,14 @@ def _python_file(job, task, kind: PythonFileTask, target) -> tuple[str, dict]:
 
 
 def _notebook(job, task, kind: NotebookTask, target) -> tuple[str, dict]:
-    path, source = _code_path(job, kind.path, target, notebook=True)
-    body: dict = {"notebook_path": path}
-    if source is not None:
-        body["source"] = source
+    path = kind.path
+    if path.__class__ is str and path[:1] == "/":  # an absolute workspace path, used as is (what _code_path says, without the call)
+        body: dict = {"notebook_path": path, "source": "WORKSPACE"}
+    else:
+        path, source = _code_path(job, path, target, notebook=True)
+        body = {"notebook_path": path}
+        if source is not None:
+            body["source"] = source
     if kind.parameters:  # a non-empty dict (put() keeps it)
         body["base_parameters"] = dict(kind.parameters)
     if kind.warehouse_id is not None:
