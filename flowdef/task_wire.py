@@ -102,7 +102,7 @@ def _python_file(job, task, kind: PythonFileTask, target) -> tuple[str, dict]:
 
 def _notebook(job, task, kind: NotebookTask, target) -> tuple[str, dict]:
     path = kind.path
-    if path.__class__ is str and path[:1] == "/":  # an absolute workspace path, used as is (what _code_path says, without the call)
+    if path.__class__ is str and path[:1] == "/":  # absolute: used as is (what _code_path says, without the call)
         body: dict = {"notebook_path": path, "source": "WORKSPACE"}
     else:
         path, source = _code_path(job, path, target, notebook=True)
