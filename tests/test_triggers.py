@@ -1,0 +1,62 @@
+"""The friendly Cron constructors emit Quartz that fires when their names say (checked with the Quartz engine)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from flowdef import Cron
+from flowdef.quartz import next_fire_times
+
+AFTER = datetime(2026, 11, 26, tzinfo=timezone.utc)  # a Thursday
+
+
+def fires(cron: Cron, count: int = 3) -> list[str]:
+    return [t.strftime("%a %Y-%m-%d %H:%M:%S") for t in next_fire_times(cron.expression, tz=cron.timezone,
+                                                                      after=AFTER, count=count)]
+
+
+def test_daily():
+    cron = Cron.daily(at="02:30", tz="UTC")
+    assert cron.expression == "0 30 2 * * ?"
+    assert fires(cron) == ["Thu 2026-11-26 02:30:00", "Fri 2026-11-27 02:30:00", "Sat 2026-11-28 02:30:00"]
+
+
+def test_daily_in_a_time_zone_is_local_time():
+    cron = Cron.daily(at="06:00", tz="America/Sao_Paulo")  # UTC-3, no DST since 2019
+    assert fires(cron, 1) == ["Thu 2026-11-26 09:00:00"]
+
+
+def test_weekly_uses_quartz_day_names_and_numbers():
+    assert Cron.weekly(on="SUN", at="12:00").expression == "0 0 12 ? * SUN"
+    assert Cron.weekly(on=1, at="12:00").expression == "0 0 12 ? * SUN"  # Quartz: 1 = Sunday
+    assert fires(Cron.weekly(on=("monday", "THU"), at="08:15:30"), 3) == [
+        "Thu 2026-11-26 08:15:30", "Mon 2026-11-30 08:15:30", "Thu 2026-12-03 08:15:30"]
+
+
+def test_weekdays_hourly_monthly():
+    assert fires(Cron.weekdays(at="07:00"), 3) == [
+        "Thu 2026-11-26 07:00:00", "Fri 2026-11-27 07:00:00", "Mon 2026-11-30 07:00:00"]
+    assert fires(Cron.hourly(minute=45), 2) == ["Thu 2026-11-26 00:45:00", "Thu 2026-11-26 01:45:00"]
+    assert fires(Cron.monthly(day="L", at="23:00"), 3) == [
+        "Mon 2026-11-30 23:00:00", "Thu 2026-12-31 23:00:00", "Sun 2027-01-31 23:00:00"]
+    assert fires(Cron.monthly(day=31), 2) == ["Thu 2026-12-31 00:00:00", "Sun 2027-01-31 00:00:00"]
+
+
+@pytest.mark.parametrize("call", [
+    lambda: Cron.daily(at="25:00"),
+    lambda: Cron.daily(at="7am"),
+    lambda: Cron.weekly(on="someday"),
+    lambda: Cron.weekly(on=8),
+    lambda: Cron.monthly(day=32),
+    lambda: Cron.hourly(minute=60),
+])
+def test_bad_arguments_say_what_is_wrong(call):
+    with pytest.raises(ValueError):
+        call()
+
+
+def test_location_is_the_users_line():
+    cron = Cron.daily()
+    assert cron.location is not None and cron.location.file == __file__
