@@ -131,42 +131,40 @@ class Ancestry:
     ``sources`` limits the bits to the tasks that will be asked about as ancestors (the producers of task
     values), so the sets stay as small as the question, whatever the job's size."""
 
-    __slots__ = ("_index", "_bits")
+    __slots__ = ("_index", "_closed")
 
     def __init__(self, g: Dag, sources: Iterable[str] | None = None) -> None:
         order = g.order
         wanted = set(order) if sources is None else set(sources)
-        index: dict[str, int] = {}
-        for k in order:
-            if k in wanted:
-                index[k] = len(index)
-        bits: dict[str, int] = {}
-        closed: dict[str, int] = {}  # ancestors | self: what a successor inherits (only tasks that have one)
-        pred, succ = g._pred, g._succ  # what g.graph.pred / .succ view, read directly: one lookup per task
+        index: dict[str, int] = {}  # bit of each wanted task, in topological order
+        # ancestors | self, per task: one pass in topological order, one dict (a task's ancestors are its set
+        # without its own bit, which only a wanted task has); a task with one predecessor shares its set
+        closed: dict[str, int] = {}
+        pred = g._pred  # what g.graph.pred views, read directly: one lookup per task
         for k in order:
             preds = pred[k]
-            if len(preds) == 1:  # the common case: share the one predecessor's set (no new int, whatever its size)
+            if len(preds) == 1:
                 for p in preds:
                     acc = closed[p]
             else:
                 acc = 0
                 for p in preds:
                     acc |= closed[p]
-            bits[k] = acc
-            if succ[k]:
-                i = index.get(k)
-                closed[k] = acc if i is None else acc | (1 << i)
+            if k in wanted:
+                acc |= 1 << len(index)
+                index[k] = len(index)
+            closed[k] = acc
         self._index = index
-        self._bits = bits
+        self._closed = closed
 
     def is_ancestor(self, a: str, b: str) -> bool:
         ia = self._index.get(a)
-        word = self._bits.get(b)
-        return ia is not None and word is not None and (word >> ia) & 1 == 1
+        word = self._closed.get(b)
+        return ia is not None and word is not None and a != b and (word >> ia) & 1 == 1
 
     def ancestors(self, b: str) -> list[str]:
-        word = self._bits.get(b, 0)
-        return [k for k, i in self._index.items() if word >> i & 1]
+        word = self._closed.get(b, 0)
+        return [k for k, i in self._index.items() if word >> i & 1 and k != b]
 
 
 def roots(g: Dag) -> list[str]:
