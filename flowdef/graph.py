@@ -82,7 +82,11 @@ class Dag:
         (check ``is_acyclic``)."""
         if self._order is None:
             try:
-                self._order = list(nx.topological_sort(self.graph))
+                # nx.topological_sort is these generations flattened (one generator step less per task)
+                order: list[str] = []
+                for generation in nx.topological_generations(self.graph):
+                    order += generation
+                self._order = order
                 self._acyclic = True
             except nx.NetworkXUnfeasible:
                 self._order = []

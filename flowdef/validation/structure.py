@@ -282,33 +282,26 @@ def _task_rules(ctx: JobContext, task: TaskSpec, tasks: dict[str, TaskSpec], out
                 "add depends_on or drop run_if",
                 task.location, f"{path}.run_if",
             ))
-    if not _kind_quiet(ctx, task):
+    # _kind_rules provably reports nothing for a task of a quiet kind (below) that needs no compute it lacks, with
+    # no retry, timeout or description, and notebook parameters far below the size limit: no call for it
+    kind = task.kind
+    needs_compute = _QUIET_KINDS.get(type(kind))
+    if (needs_compute is None  # a kind with rules of its own (or a subclass)
+            or needs_compute and task.compute is None and ctx.job.compute is None  # FD503
+            or task.retry is not None or task.timeout_seconds is not None or task.description is not None
+            or type(kind) is NotebookTask and kind.parameters
+            and _json_may_exceed(kind.parameters, MAX_BASE_PARAMETERS_BYTES)):
         out += _kind_rules(ctx, task, "tasks." + task.key, task.location)
 
 
 # Exact kind types that none of _kind_rules' per-kind rules (FunctionTask, PythonFileTask, ConditionTask) concern,
-# with their needs_compute.  NotebookTask is among them: its one rule (parameter size) is checked in _kind_quiet.
+# with their needs_compute.  NotebookTask is among them: its one rule (parameter size) is checked in _task_rules.
 _QUIET_KINDS: dict[type, bool] = {
     k: k.needs_compute for k in (
         NotebookTask, SqlFileTask, SqlQueryTask, SqlAlertTask, SqlDashboardTask, PythonWheelTask, SparkJarTask, DbtTask,
         PipelineTask, RunJobTask, ForEachTask, DashboardTask, AlertTask, PowerBiTask, CleanRoomNotebookTask, RawTask,
     )
 }
-
-
-def _kind_quiet(ctx: JobContext, task: TaskSpec) -> bool:
-    """True when ``_kind_rules`` provably reports nothing for ``task`` (so the common task costs no call)."""
-    kind = task.kind
-    needs_compute = _QUIET_KINDS.get(type(kind))
-    if needs_compute is None:  # a kind with rules of its own (or a subclass): ask _kind_rules
-        return False
-    if needs_compute and task.compute is None and ctx.job.compute is None:
-        return False  # FD503
-    if task.retry is not None or task.timeout_seconds is not None or task.description is not None:
-        return False
-    if type(kind) is NotebookTask and kind.parameters and _json_may_exceed(kind.parameters, MAX_BASE_PARAMETERS_BYTES):
-        return False
-    return True
 
 
 def _outcome_rules(ctx, task, dep, upstream, where, dpath) -> list[Diagnostic]:
