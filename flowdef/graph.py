@@ -28,17 +28,13 @@ class Dag:
     __slots__ = ("graph", "nodes", "_position", "_order", "_acyclic", "_succ", "_pred")
 
     def __init__(self, nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> None:
-        g = nx.DiGraph()
         self.nodes: list[str] = list(dict.fromkeys(nodes))
         position = {n: i for i, n in enumerate(self.nodes)}
-        # networkx's own adjacency structure (node -> attributes, node -> neighbour -> shared edge data), made in
-        # one pass and handed over whole: assigning G._node, G._adj and G._pred is how networkx lets a graph be
-        # loaded (their data descriptors reset the cached views), and it costs a third of add_nodes_from +
-        # add_edges_from, which re-check and re-create each entry.  Same nodes, order and edges as those calls.
-        if None in position:
-            raise ValueError("None cannot be a node")  # what add_nodes_from says
+        # Plain adjacency dicts for flowdef's own linear passes (ancestry), and the same edges loaded into a
+        # networkx.DiGraph through its public API for the graph algorithms.
         succ: dict = {n: {} for n in self.nodes}
         pred: dict = {n: {} for n in self.nodes}
+        kept: list[tuple[str, str]] = []
         for up, down in edges:
             if up == down:
                 continue  # FD102 reports it
@@ -47,16 +43,17 @@ class Dag:
             except TypeError:  # an unhashable endpoint is no node
                 continue
             if out is None or down in out:
-                continue  # an unknown task (FD103), or the same edge again (networkx keeps one)
+                continue  # an unknown task (FD103), or the same edge again
             into = pred.get(down)
             if into is None:
                 continue
-            out[down] = into[up] = {}
-        g._node = {n: {} for n in self.nodes}
-        g._adj = succ
-        g._pred = pred
+            out[down] = into[up] = True
+            kept.append((up, down))
+        g = nx.DiGraph()
+        g.add_nodes_from(self.nodes)
+        g.add_edges_from(kept)
         self.graph = g
-        self._succ = succ  # the graph's own adjacency dicts (G.succ / G.pred without a view per lookup)
+        self._succ = succ
         self._pred = pred
         self._position = position
         self._order: list[str] | None = None
@@ -144,7 +141,7 @@ class Ancestry:
         # ancestors | self, per task: one pass in topological order, one dict (a task's ancestors are its set
         # without its own bit, which only a wanted task has); a task with one predecessor shares its set
         closed: dict[str, int] = {}
-        pred = g._pred  # what g.graph.pred views, read directly: one lookup per task
+        pred = g._pred  # the plain predecessor dicts: one lookup per task, no networkx view
         for k in order:
             preds = pred[k]
             if len(preds) == 1:
