@@ -12,10 +12,12 @@ from types import FrameType
 
 import attrs
 
+from flowdef._frozen import frozen
+
 _PKG_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
-@attrs.frozen
+@frozen
 class Location:
     """A place in a source file (1-based line and column)."""
 

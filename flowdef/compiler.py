@@ -37,6 +37,8 @@ from typing import Any
 
 import attrs
 
+from flowdef._frozen import frozen
+
 from flowdef.compute import ClusterSpec, Environment, ExistingCluster, JobCluster, Library
 from flowdef.config import ProjectConfig, Target
 from flowdef.model import JobSpec, TaskSpec
@@ -65,7 +67,7 @@ IDENTITY_TAGS = ("flowdef_project", "flowdef_target", "flowdef_job")
 _DBT_SKIP = {"target", "dbt_packages", "logs", "__pycache__"}
 
 
-@attrs.frozen
+@frozen
 class Artifact:
     """A file the payload needs in the workspace: uploaded as a workspace ``file`` or a ``notebook``."""
 
@@ -78,7 +80,7 @@ class Artifact:
         return self.content if self.content is not None else self.source.read_bytes()  # type: ignore[union-attr]
 
 
-@attrs.frozen
+@frozen
 class CompiledJob:
     key: str
     payload: dict

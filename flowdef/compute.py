@@ -19,6 +19,8 @@ from typing import Any
 
 import attrs
 
+from flowdef._frozen import frozen
+
 from flowdef._location import Location, caller_location
 
 
@@ -34,7 +36,7 @@ def _sorted_pairs(value) -> tuple[tuple[str, Any], ...]:
     return tuple(sorted(dict(value or {}).items()))
 
 
-@attrs.frozen
+@frozen
 class Environment:
     """A serverless job environment (``environments[].spec``): ``version`` is the serverless environment version;
     ``dependencies`` are pip requirement lines (``pandas==2.2.3``, ``/Volumes/.../x.whl``, ``-r /Workspace/...``);
@@ -47,13 +49,13 @@ class Environment:
     location: Location | None = attrs.field(default=None, kw_only=True, eq=False, converter=_loc)
 
 
-@attrs.frozen
+@frozen
 class Autoscale:
     min_workers: int
     max_workers: int
 
 
-@attrs.frozen
+@frozen
 class ClusterSpec:
     """A classic cluster definition (``new_cluster``).
 
@@ -87,7 +89,7 @@ class ClusterSpec:
     extra: tuple[tuple[str, Any], ...] = attrs.field(default=(), kw_only=True, converter=_sorted_pairs, hash=False)
 
 
-@attrs.frozen
+@frozen
 class JobCluster:
     """A cluster shared by the tasks of one job run (``job_clusters[]``)."""
 
@@ -96,7 +98,7 @@ class JobCluster:
     location: Location | None = attrs.field(default=None, kw_only=True, eq=False, converter=_loc)
 
 
-@attrs.frozen
+@frozen
 class ExistingCluster:
     """An all-purpose cluster by id (not recommended for production jobs)."""
 
@@ -112,7 +114,7 @@ CLASSIC_TYPES = (JobCluster, ExistingCluster, ClusterSpec)  # compute that insta
 LIBRARY_KINDS = ("pypi", "whl", "jar", "maven", "requirements", "cran")
 
 
-@attrs.frozen
+@frozen
 class Library:
     """A library installed on a task's classic cluster (``libraries[]``).  Serverless tasks declare theirs in
     :class:`Environment` ``dependencies`` instead.

@@ -26,6 +26,8 @@ from typing import Any
 
 import attrs
 
+from flowdef._frozen import frozen
+
 from flowdef.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -41,7 +43,7 @@ _TARGET_KEYS = {
 _TOP_KEYS = {"project", "pipelines", "templates", "default_target", "targets"}
 
 
-@attrs.frozen
+@frozen
 class Target:
     name: str
     mode: str = "development"
@@ -60,7 +62,7 @@ class Target:
         return dict(self.params)
 
 
-@attrs.frozen
+@frozen
 class ProjectConfig:
     root: Path
     project: str

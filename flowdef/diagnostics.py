@@ -11,6 +11,8 @@ from typing import Iterable
 
 import attrs
 
+from flowdef._frozen import frozen
+
 from flowdef._location import Location, display_path
 
 ERROR = "error"
@@ -85,7 +87,7 @@ CODES: dict[str, tuple[str, str]] = {
 }
 
 
-@attrs.frozen
+@frozen
 class Diagnostic:
     """One problem.  ``path`` points into the job (``tasks.join.depends_on[0]``)."""
 

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import attrs
 
+from flowdef._frozen import frozen
+
 from flowdef._location import Location
 from flowdef.config import ProjectConfig
 from flowdef.diagnostics import Diagnostic, diag
@@ -27,7 +29,7 @@ _FLOWDEF_DIR = os.path.dirname(os.path.abspath(__file__))
 _IMPORTS_FLOWDEF = re.compile(r"^\s*(from|import)\s+flowdef\b", re.M)
 
 
-@attrs.frozen
+@frozen
 class LoadedProject:
     config: ProjectConfig
     jobs: tuple[JobSpec, ...]

@@ -11,6 +11,8 @@ from typing import Any
 
 import attrs
 
+from flowdef._frozen import frozen
+
 from flowdef._location import Location
 from flowdef.compute import Compute, Environment, JobCluster, Library
 from flowdef.settings import GitSource, Health, Notifications, Permission, RunAs
@@ -32,7 +34,7 @@ class RunIf(str, enum.Enum):
         return self.value
 
 
-@attrs.frozen
+@frozen
 class Retry:
     """Task retries: ``max_retries`` (``-1`` = forever), ``interval`` seconds between attempts' starts."""
 
@@ -41,21 +43,21 @@ class Retry:
     on_timeout: bool = attrs.field(default=False, kw_only=True)
 
 
-@attrs.frozen
+@frozen
 class Dependency:
     task_key: str
     outcome: str | None = None
     location: Location | None = attrs.field(default=None, eq=False)
 
 
-@attrs.frozen
+@frozen
 class Param:
     name: str
     default: str
     location: Location | None = attrs.field(default=None, eq=False)
 
 
-@attrs.frozen
+@frozen
 class TaskSpec:
     key: str
     kind: TaskKind
@@ -80,7 +82,7 @@ class TaskSpec:
 _FLAT_KINDS = frozenset(k for k in KIND_TYPES if k is not ForEachTask and not hasattr(k, "task"))
 
 
-@attrs.frozen
+@frozen
 class JobSpec:
     key: str
     name: str

@@ -20,6 +20,8 @@ from typing import Any, Mapping
 
 import attrs
 
+from flowdef._frozen import frozen
+
 _PLACEHOLDER = re.compile(r"\$\{flowdef\.(jobs|pipelines)\.(.+)\.id\}|\$\{flowdef\.(workspace)\.id\}", re.S)
 WORKSPACE_ID = "${flowdef.workspace.id}"
 
@@ -34,7 +36,7 @@ def pipeline_placeholder(name: str) -> str:
     return "${flowdef.pipelines." + name + ".id}"
 
 
-@attrs.frozen
+@frozen
 class Placeholder:
     """One deploy-time placeholder: where (a JSON path), what (``job`` | ``pipeline`` | ``workspace``) and which
     (the job key or the pipeline name; ``""`` for the workspace)."""

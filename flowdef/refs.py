@@ -15,6 +15,8 @@ from typing import Mapping, Iterator
 
 import attrs
 
+from flowdef._frozen import frozen
+
 from flowdef._location import Location, caller_location
 
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9_]+\Z")
@@ -117,7 +119,7 @@ class Values:
 # while an invalid name in a known namespace (``{{job.naem}}``) is rejected.  flowdef reports all of them.
 
 
-@attrs.frozen
+@frozen
 class ParsedRef:
     """One ``{{...}}`` occurrence.
 

@@ -30,6 +30,8 @@ from typing import Any, Iterator
 
 import attrs
 
+from flowdef._frozen import frozen
+
 SCHEMA_ENV = "FLOWDEF_BUNDLE_SCHEMA"
 SCHEMA_NAME = "bundle_jsonschema.json"
 
@@ -110,7 +112,7 @@ def strip_interpolation(node: Any) -> Any:
     return {k: strip_interpolation(v) for k, v in node.items()}
 
 
-@attrs.frozen
+@frozen
 class SchemaProblem:
     """One schema violation: a dotted path into the checked value and a short message."""
 

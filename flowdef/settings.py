@@ -24,6 +24,8 @@ from typing import Iterable
 
 import attrs
 
+from flowdef._frozen import frozen
+
 from flowdef._location import Location, caller_location
 
 
@@ -44,7 +46,7 @@ class _StrEnum(str, enum.Enum):
 # Notifications
 
 
-@attrs.frozen
+@frozen
 class Webhook:
     """A notification destination (Slack, Teams, PagerDuty, a generic webhook, ...) by its destination id, as
     listed under *Settings > Notifications* in the workspace."""
@@ -71,7 +73,7 @@ def _recipients(value) -> tuple:
     return tuple(value)
 
 
-@attrs.frozen
+@frozen
 class Notifications:
     """Who hears about runs: per event a list of recipients, each an e-mail address or a :class:`Webhook`.
 
@@ -113,7 +115,7 @@ class HealthMetric(_StrEnum):
 HEALTH_OPS = ("GREATER_THAN",)
 
 
-@attrs.frozen
+@frozen
 class HealthRule:
     """``metric`` ``op`` ``value``: the run is unhealthy when the metric exceeds ``value`` (the API knows only
     ``GREATER_THAN``)."""
@@ -127,7 +129,7 @@ def _rules(value: Iterable[HealthRule]) -> tuple[HealthRule, ...]:
     return tuple(value)
 
 
-@attrs.frozen
+@frozen
 class Health:
     """Health rules of a job or task.  Usually built with :meth:`over`::
 
@@ -184,7 +186,7 @@ def _patterns(value) -> tuple[str, ...]:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
-@attrs.frozen
+@frozen
 class GitSource:
     """The remote repository tasks read their code from, at exactly one of ``branch``, ``tag`` or ``commit``.
 
@@ -254,7 +256,7 @@ class GitSource:
 # Identity and access
 
 
-@attrs.frozen
+@frozen
 class RunAs:
     """The identity runs execute as: exactly one of a user, a service principal (application id) or a group."""
 
@@ -288,7 +290,7 @@ class PermissionLevel(_StrEnum):
     IS_OWNER = "IS_OWNER"
 
 
-@attrs.frozen
+@frozen
 class Permission:
     """One grant of the job's access-control list (applied after deploy with ``PUT /api/2.0/permissions/jobs/{id}``,
     which *replaces* every direct grant: list the owner too — exactly one ``IS_OWNER``, a user or a service

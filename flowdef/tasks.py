@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from flowdef._frozen import frozen
+
 if TYPE_CHECKING:
     from flowdef.model import TaskSpec
 
@@ -39,7 +41,7 @@ def _strs(value) -> tuple:
     return (value,) if isinstance(value, str) else tuple(value)
 
 
-@attrs.frozen
+@frozen
 class FunctionTask:
     """A Python function whose body is the task.  Runs on Databricks as a ``spark_python_task`` executing
     flowdef's entry script, which imports ``module`` and calls ``function`` with a :class:`TaskContext`."""
@@ -52,7 +54,7 @@ class FunctionTask:
     needs_compute = True
 
 
-@attrs.frozen
+@frozen
 class PythonFileTask:
     """A Python (PySpark) script.  ``path`` is relative to the project root (uploaded as a workspace file; with a
     Git source: relative to the repository) or an absolute workspace / cloud path used as is.  Parameters are
@@ -65,7 +67,7 @@ class PythonFileTask:
     needs_compute = True
 
 
-@attrs.frozen
+@frozen
 class NotebookTask:
     """A notebook: a project file (uploaded as a notebook; with a Git source: a repository path) or an absolute
     workspace path."""
@@ -78,7 +80,7 @@ class NotebookTask:
     needs_compute = False  # notebooks without compute run on serverless notebook compute
 
 
-@attrs.frozen
+@frozen
 class SqlFileTask:
     """A SQL file rendered from a jinja2 template in ``sql_templates/`` for each target.
 
@@ -95,7 +97,7 @@ class SqlFileTask:
     needs_compute = False
 
 
-@attrs.frozen
+@frozen
 class PythonWheelTask:
     """An entry point of a Python wheel (installed through task libraries or the serverless environment).
     ``parameters`` (argv) and ``named_parameters`` (``--name=value``) are mutually exclusive."""
@@ -109,7 +111,7 @@ class PythonWheelTask:
     needs_compute = True
 
 
-@attrs.frozen
+@frozen
 class SparkJarTask:
     """The ``main`` of a JVM class; the JAR comes from task libraries (``Library.jar``) or, on serverless, from
     ``Environment(java_dependencies=...)``."""
@@ -121,7 +123,7 @@ class SparkJarTask:
     needs_compute = True
 
 
-@attrs.frozen
+@frozen
 class Subscriber:
     """A recipient of a SQL alert / dashboard snapshot: a workspace user or a notification destination."""
 
@@ -147,7 +149,7 @@ def _subscribers(value) -> tuple[Subscriber, ...]:
     return tuple(out)
 
 
-@attrs.frozen
+@frozen
 class SqlQueryTask:
     """A saved Databricks SQL query by id (``sql_task.query``), on the target's warehouse by default."""
 
@@ -159,7 +161,7 @@ class SqlQueryTask:
     needs_compute = False
 
 
-@attrs.frozen
+@frozen
 class SqlAlertTask:
     """A Databricks SQL (legacy) alert by id (``sql_task.alert``)."""
 
@@ -172,7 +174,7 @@ class SqlAlertTask:
     needs_compute = False
 
 
-@attrs.frozen
+@frozen
 class SqlDashboardTask:
     """A legacy Databricks SQL dashboard refresh by id (``sql_task.dashboard``)."""
 
@@ -187,7 +189,7 @@ class SqlDashboardTask:
     needs_compute = False
 
 
-@attrs.frozen
+@frozen
 class DbtTask:
     """dbt commands (1..10, each starting with ``dbt``) in ``project_directory`` (relative to the project root —
     uploaded — or to the Git repository; or an absolute workspace path).  With a warehouse (default: the
@@ -204,7 +206,7 @@ class DbtTask:
     needs_compute = True
 
 
-@attrs.frozen
+@frozen
 class PipelineTask:
     """A Lakeflow Declarative Pipeline update, by ``pipeline_id`` or by ``pipeline_name`` (resolved to its id at
     deploy time: the compiled payload carries a ``${flowdef:pipeline:<name>}`` placeholder)."""
@@ -217,7 +219,7 @@ class PipelineTask:
     needs_compute = False
 
 
-@attrs.frozen
+@frozen
 class RunJobTask:
     """Run another job: by numeric ``job_id``, or by the ``job_key`` of a flowdef job of the same project (resolved
     at deploy time: the payload carries a ``${flowdef:job:<key>}`` placeholder).  ``job_parameters`` override the
@@ -238,7 +240,7 @@ OP_ALIASES = {
 }
 
 
-@attrs.frozen
+@frozen
 class ConditionTask:
     """If/else: ``left op right`` (``EQUAL_TO``/``NOT_EQUAL`` compare strings, the others numbers).  Downstream
     tasks pick a branch with ``depends_on=[check.true]`` / ``[check.false]``."""
@@ -251,7 +253,7 @@ class ConditionTask:
     needs_compute = False
 
 
-@attrs.frozen
+@frozen
 class ForEachTask:
     """Run ``task`` once per element of ``inputs`` (a JSON array literal or a reference to one), at most
     ``concurrency`` iterations at a time.  Inside ``task``, ``{{input}}`` is the element (``flowdef.INPUT``)."""
@@ -264,7 +266,7 @@ class ForEachTask:
     needs_compute = False
 
 
-@attrs.frozen
+@frozen
 class DashboardTask:
     """Refresh an AI/BI (Lakeview) dashboard and e-mail a snapshot to ``subscribers``."""
 
@@ -278,7 +280,7 @@ class DashboardTask:
     needs_compute = False
 
 
-@attrs.frozen
+@frozen
 class AlertTask:
     """Evaluate a (v2) Databricks SQL alert, by ``alert_id`` or ``workspace_path`` (exactly one)."""
 
@@ -291,7 +293,7 @@ class AlertTask:
     needs_compute = False
 
 
-@attrs.frozen
+@frozen
 class PowerBiModel:
     """The Power BI semantic model a Power BI task publishes to."""
 
@@ -302,7 +304,7 @@ class PowerBiModel:
     overwrite_existing: bool | None = attrs.field(default=None, kw_only=True)
 
 
-@attrs.frozen
+@frozen
 class PowerBiTable:
     """A Unity Catalog table published to Power BI; ``PowerBiTable.of("main.sales.orders")``."""
 
@@ -323,7 +325,7 @@ def _tables(value) -> tuple[PowerBiTable, ...]:
     return tuple(PowerBiTable.of(t) if isinstance(t, str) else t for t in _strs(value))
 
 
-@attrs.frozen
+@frozen
 class PowerBiTask:
     """Publish Unity Catalog tables to a Power BI semantic model (Public Preview)."""
 
@@ -337,7 +339,7 @@ class PowerBiTask:
     needs_compute = False
 
 
-@attrs.frozen
+@frozen
 class CleanRoomNotebookTask:
     """Run a notebook shared in a clean room."""
 
@@ -350,7 +352,7 @@ class CleanRoomNotebookTask:
     needs_compute = False
 
 
-@attrs.frozen
+@frozen
 class RawTask:
     """The escape hatch for task kinds flowdef does not type (preview kinds such as ``ai_runtime_task``): the
     fields are emitted verbatim, after ``flowdef validate`` checked that exactly one is a ``*_task`` kind and that

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import attrs
 
+from flowdef._frozen import frozen
+
 from flowdef._location import Location, caller_location
 
 _DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
@@ -45,7 +47,7 @@ def _loc(value: Location | None) -> Location | None:
     return value if value is not None else caller_location()
 
 
-@attrs.frozen
+@frozen
 class Cron:
     """A Quartz cron schedule (seconds first; day-of-week 1 = Sunday; one of the day fields must be ``?``).
 
@@ -96,7 +98,7 @@ class Cron:
         return cls(f"{s} {m} {h} {day} * ?", timezone=tz, paused=paused, location=caller_location())
 
 
-@attrs.frozen
+@frozen
 class FileArrival:
     """Run when new files land under a Unity Catalog volume path or an external location URL."""
 
@@ -107,7 +109,7 @@ class FileArrival:
     location: Location | None = attrs.field(default=None, kw_only=True, eq=False, converter=_loc)
 
 
-@attrs.frozen
+@frozen
 class TableUpdate:
     """Run when Unity Catalog tables (``catalog.schema.table``) are updated."""
 
@@ -119,7 +121,7 @@ class TableUpdate:
     location: Location | None = attrs.field(default=None, kw_only=True, eq=False, converter=_loc)
 
 
-@attrs.frozen
+@frozen
 class Periodic:
     """Run every ``interval`` ``unit`` (``MINUTES``, ``HOURS``, ``DAYS``, ``WEEKS``)."""
 
@@ -129,7 +131,7 @@ class Periodic:
     location: Location | None = attrs.field(default=None, kw_only=True, eq=False, converter=_loc)
 
 
-@attrs.frozen
+@frozen
 class Continuous:
     """Keep one run always active; ``task_retry_mode`` is ``NEVER`` or ``ON_FAILURE``."""
 
@@ -138,7 +140,7 @@ class Continuous:
     location: Location | None = attrs.field(default=None, kw_only=True, eq=False, converter=_loc)
 
 
-@attrs.frozen
+@frozen
 class JobCompletion:
     """Run when the listed jobs (ids, as strings or ints) complete with ``if_status``."""
 
