@@ -229,6 +229,9 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
     allow_reuse_address = True
+    # socketserver's default listen backlog is 5: a burst of parallel clients (a deploy reads 16 jobs at once)
+    # would see SYNs dropped and a 1 s TCP retransmit, which no real workspace front end shows.
+    request_queue_size = 128
 
 
 class FakeWorkspace:
