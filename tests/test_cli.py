@@ -130,3 +130,18 @@ def test_config_error_names_file_and_line(tmp_path, capsys, monkeypatch):
     assert main(["validate"]) == 1
     err = capsys.readouterr().err
     assert "flowdef.toml:3:1: error[FD004]: target 'dev': mode must be 'development' or 'production'" in err
+
+
+def test_sql_template_of_a_for_each_task_is_checked_too(tmp_path, capsys, monkeypatch):
+    (tmp_path / "flowdef.toml").write_text('project = "nested"\n[targets.dev]\nwarehouse_id = "w"\n')
+    (tmp_path / "sql_templates").mkdir()
+    (tmp_path / "sql_templates" / "load.sql").write_text("SELECT :region, {{ nope }};\n")
+    (tmp_path / "pipelines").mkdir()
+    (tmp_path / "pipelines" / "n.py").write_text(
+        "from flowdef import INPUT, Job\n\njob = Job('nested')\n"
+        "job.for_each('per_region', inputs=['eu']).sql('load_region', 'load.sql', params={'region': INPUT})\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    assert main(["compile", "--format", "json"]) == 1  # no traceback from rendering: a diagnostic first
+    found = {(d["code"], d["file"], d["line"]) for d in json.loads(capsys.readouterr().out)}
+    assert found == {("FD402", "sql_templates/load.sql", 1)}

@@ -8,8 +8,9 @@ from flowdef.validation.structure import JobContext
 
 
 def check(ctx: JobContext) -> list[Diagnostic]:
+    """Every SQL file task, the nested task of a for-each task included (compile renders those too)."""
     out: list[Diagnostic] = []
-    sql_tasks = [t for t in ctx.job.tasks if isinstance(t.kind, SqlFileTask)]
+    sql_tasks = [t for t in ctx.job.all_tasks() if isinstance(t.kind, SqlFileTask)]
     if not sql_tasks:
         return out
     from flowdef import templates
@@ -18,7 +19,8 @@ def check(ctx: JobContext) -> list[Diagnostic]:
         path = f"tasks.{task.key}.sql_task"
         kind = task.kind
         assert isinstance(kind, SqlFileTask)
-        if not (kind.warehouse_id or ctx.target.warehouse_id):
+        # (a nested task's warehouse is checked with the other compute rules, validation/compute.py)
+        if not task.in_for_each and not (kind.warehouse_id or ctx.target.warehouse_id):
             out.append(ctx.d(
                 "FD405",
                 f"SQL task {task.key!r} has no SQL warehouse: set warehouse_id in target {ctx.target.name!r} "
