@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from flowdef import __version__
+from flowdef.errors import FlowdefError
 
 _COMMANDS = {
     "validate": "check the job definitions: every problem, with file and line",
@@ -122,6 +124,22 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except (FlowdefError, OSError) as exc:  # a file we cannot write, a workspace error: one line, no traceback
+        if os.environ.get("FLOWDEF_DEBUG"):
+            raise
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - a bug of ours: say so in one line, keep the traceback on request
+        if os.environ.get("FLOWDEF_DEBUG"):
+            raise
+        print(f"internal error: {type(exc).__name__}: {_one_line(exc)} (this is a flowdef bug: please report it; "
+              "FLOWDEF_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 1
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
 
 
 def main_entry() -> None:

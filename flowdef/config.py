@@ -20,6 +20,7 @@ Without a config file the project root is the working directory, with one target
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -130,7 +131,8 @@ def load_config(start: Path | None = None, path: Path | None = None) -> ProjectC
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"invalid TOML: {exc}", file=str(path)) from exc
+        where = re.search(r"at line (\d+)", str(exc))
+        raise ConfigError(f"invalid TOML: {exc}", file=str(path), line=int(where.group(1)) if where else None) from exc
     table = data if path.name == "flowdef.toml" else data.get("tool", {}).get("flowdef", {})
 
     def fail(message: str, needle: str) -> ConfigError:

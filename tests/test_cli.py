@@ -145,3 +145,17 @@ def test_sql_template_of_a_for_each_task_is_checked_too(tmp_path, capsys, monkey
     assert main(["compile", "--format", "json"]) == 1  # no traceback from rendering: a diagnostic first
     found = {(d["code"], d["file"], d["line"]) for d in json.loads(capsys.readouterr().out)}
     assert found == {("FD402", "sql_templates/load.sql", 1)}
+
+
+def test_unwritable_output_and_bad_toml_are_one_line_errors(tmp_path, capsys, monkeypatch):
+    (tmp_path / "flowdef.toml").write_text('project = "x"\n[targets.dev\n')
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate"]) == 1
+    assert "flowdef.toml:2:1: error[FD004]: invalid TOML" in capsys.readouterr().err
+    (tmp_path / "flowdef.toml").write_text('project = "x"\n')
+    (tmp_path / "pipelines").mkdir()
+    (tmp_path / "pipelines" / "j.py").write_text("from flowdef import Job\njob = Job('j')\njob.notebook('a', '/nb')\n")
+    (tmp_path / "taken").write_text("a file, not a folder")
+    assert main(["compile", "--out", "taken"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot write the compiled files to taken/") and "Traceback" not in err

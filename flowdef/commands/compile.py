@@ -40,14 +40,19 @@ def run(args) -> int:
     out = Path(args.out)
     if args.check:
         return _check(out, files)
-    out.mkdir(parents=True, exist_ok=True)
     written = 0
-    for rel, content in files.items():
-        path = out / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists() or path.read_text(encoding="utf-8") != content:
-            path.write_text(content, encoding="utf-8")
-            written += 1
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for rel, content in files.items():
+            path = out / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists() or path.read_text(encoding="utf-8") != content:
+                path.write_text(content, encoding="utf-8")
+                written += 1
+    except OSError as exc:
+        print(f"error: cannot write the compiled files to {out}/: {exc.strerror or exc} ({exc.filename}); "
+              "choose another --out folder", file=sys.stderr)
+        return 1
     print(f"compiled {len(proj.jobs)} jobs for target {target.name} into {out}/ "
           f"({len(files)} files, {written} changed)")
     return 0
