@@ -28,13 +28,19 @@ class Dag:
     __slots__ = ("graph", "nodes", "_position", "_order", "_acyclic", "_succ", "_pred")
 
     def __init__(self, nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> None:
+        g = nx.DiGraph()
         self.nodes: list[str] = list(dict.fromkeys(nodes))
         position = {n: i for i, n in enumerate(self.nodes)}
-        # Plain adjacency dicts for flowdef's own linear passes (ancestry), and the same edges loaded into a
-        # networkx.DiGraph through its public API for the graph algorithms.
+        # networkx's own adjacency structure (node -> attributes, node -> neighbour -> shared edge data), made in
+        # one pass and handed over whole: assigning G._node, G._adj and G._pred is how networkx lets a graph be
+        # loaded (its _CachedPropertyResetter data descriptors exist to reset the cached views on exactly these
+        # assignments), and it costs a third of add_nodes_from + add_edges_from, which re-check and re-create each
+        # entry — the difference that keeps 10,000-task validation linear.  tests/test_graph.py proves the result
+        # equal to a graph built with add_nodes_from/add_edges_from, so a networkx change cannot go unnoticed.
+        if None in position:
+            raise ValueError("None cannot be a node")  # what add_nodes_from says
         succ: dict = {n: {} for n in self.nodes}
         pred: dict = {n: {} for n in self.nodes}
-        kept: list[tuple[str, str]] = []
         for up, down in edges:
             if up == down:
                 continue  # FD102 reports it
@@ -43,17 +49,16 @@ class Dag:
             except TypeError:  # an unhashable endpoint is no node
                 continue
             if out is None or down in out:
-                continue  # an unknown task (FD103), or the same edge again
+                continue  # an unknown task (FD103), or the same edge again (networkx keeps one)
             into = pred.get(down)
             if into is None:
                 continue
-            out[down] = into[up] = True
-            kept.append((up, down))
-        g = nx.DiGraph()
-        g.add_nodes_from(self.nodes)
-        g.add_edges_from(kept)
+            out[down] = into[up] = {}
+        g._node = {n: {} for n in self.nodes}
+        g._adj = succ
+        g._pred = pred
         self.graph = g
-        self._succ = succ
+        self._succ = succ  # the graph's own adjacency dicts (G.succ / G.pred without a view per lookup)
         self._pred = pred
         self._position = position
         self._order: list[str] | None = None
@@ -141,7 +146,7 @@ class Ancestry:
         # ancestors | self, per task: one pass in topological order, one dict (a task's ancestors are its set
         # without its own bit, which only a wanted task has); a task with one predecessor shares its set
         closed: dict[str, int] = {}
-        pred = g._pred  # the plain predecessor dicts: one lookup per task, no networkx view
+        pred = g._pred  # the graph's own predecessor dicts (what g.graph.pred views): one lookup per task
         for k in order:
             preds = pred[k]
             if len(preds) == 1:
