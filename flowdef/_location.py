@@ -10,8 +10,6 @@ import os
 import sys
 from types import FrameType
 
-import attrs
-
 from flowdef._frozen import frozen
 
 _PKG_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep

@@ -35,25 +35,57 @@ import os
 from pathlib import Path
 from typing import Any
 
-import attrs
-
 from flowdef._frozen import frozen
-
-from flowdef.compute import ClusterSpec, Environment, ExistingCluster, JobCluster, Library
+from flowdef.compute import (
+    ClusterSpec,
+    Environment,
+    ExistingCluster,
+    JobCluster,
+    Library,
+)
 from flowdef.config import ProjectConfig, Target
 from flowdef.model import JobSpec, TaskSpec
 from flowdef.placeholders import (
-    WORKSPACE_ID, Placeholder, UnresolvedPlaceholder, deploy_references, job_placeholder, parse_placeholder,
-    pipeline_placeholder, placeholders, resolve_deploy_references, resolve_placeholders,
+    WORKSPACE_ID,
+    Placeholder,
+    UnresolvedPlaceholder,
+    deploy_references,
+    job_placeholder,
+    parse_placeholder,
+    pipeline_placeholder,
+    placeholders,
+    resolve_deploy_references,
+    resolve_placeholders,
 )
 from flowdef.refs import quote_name
 from flowdef.settings import GitSource, Health, Notifications, Webhook
 from flowdef.task_wire import (
-    ENTRY_SCRIPT, EXTERNAL, KIND_WIRE, function_task_parameters, kind_body, notebook_path, put, sql_workspace_path,
+    ENTRY_SCRIPT,
+    EXTERNAL,
+    KIND_WIRE,
+    function_task_parameters,
+    kind_body,
+    notebook_path,
+    put,
+    sql_workspace_path,
     workspace_path,
 )
-from flowdef.tasks import DbtTask, FunctionTask, NotebookTask, PythonFileTask, RawTask, SqlFileTask
-from flowdef.triggers import Continuous, Cron, FileArrival, JobCompletion, Periodic, TableUpdate
+from flowdef.tasks import (
+    DbtTask,
+    FunctionTask,
+    NotebookTask,
+    PythonFileTask,
+    RawTask,
+    SqlFileTask,
+)
+from flowdef.triggers import (
+    Continuous,
+    Cron,
+    FileArrival,
+    JobCompletion,
+    Periodic,
+    TableUpdate,
+)
 
 __all__ = [
     "Artifact", "CompiledJob", "ENTRY_SCRIPT", "IDENTITY_TAGS", "Placeholder", "UnresolvedPlaceholder", "WORKSPACE_ID",

@@ -20,7 +20,6 @@ from typing import Any
 import attrs
 
 from flowdef._frozen import frozen
-
 from flowdef._location import Location, caller_location
 
 

@@ -25,10 +25,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import attrs
-
 from flowdef._frozen import frozen
-
 from flowdef.errors import ConfigError
 
 if sys.version_info >= (3, 11):

@@ -9,10 +9,7 @@ from __future__ import annotations
 import json
 from typing import Iterable
 
-import attrs
-
 from flowdef._frozen import frozen
-
 from flowdef._location import Location, display_path
 
 ERROR = "error"

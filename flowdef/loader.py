@@ -15,10 +15,7 @@ import sys
 import traceback
 from pathlib import Path
 
-import attrs
-
 from flowdef._frozen import frozen
-
 from flowdef._location import Location
 from flowdef.config import ProjectConfig
 from flowdef.diagnostics import Diagnostic, diag

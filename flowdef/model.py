@@ -12,7 +12,6 @@ from typing import Any
 import attrs
 
 from flowdef._frozen import frozen
-
 from flowdef._location import Location
 from flowdef.compute import Compute, Environment, JobCluster, Library
 from flowdef.settings import GitSource, Health, Notifications, Permission, RunAs

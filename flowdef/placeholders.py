@@ -18,8 +18,6 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 
-import attrs
-
 from flowdef._frozen import frozen
 
 _PLACEHOLDER = re.compile(r"\$\{flowdef\.(jobs|pipelines)\.(.+)\.id\}|\$\{flowdef\.(workspace)\.id\}", re.S)

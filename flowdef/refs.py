@@ -11,12 +11,9 @@ service silently leaves malformed or unknown references as literal text, flowdef
 from __future__ import annotations
 
 import re
-from typing import Mapping, Iterator
-
-import attrs
+from typing import Iterator, Mapping
 
 from flowdef._frozen import frozen
-
 from flowdef._location import Location, caller_location
 
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9_]+\Z")

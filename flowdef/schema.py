@@ -28,8 +28,6 @@ import re
 from pathlib import Path
 from typing import Any, Iterator
 
-import attrs
-
 from flowdef._frozen import frozen
 
 SCHEMA_ENV = "FLOWDEF_BUNDLE_SCHEMA"

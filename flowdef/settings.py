@@ -25,7 +25,6 @@ from typing import Iterable
 import attrs
 
 from flowdef._frozen import frozen
-
 from flowdef._location import Location, caller_location
 
 

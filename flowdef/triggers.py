@@ -12,7 +12,6 @@ from __future__ import annotations
 import attrs
 
 from flowdef._frozen import frozen
-
 from flowdef._location import Location, caller_location
 
 _DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")

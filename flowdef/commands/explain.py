@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timezone
+from datetime import datetime
 
 from flowdef.commands._common import UsageError, find_job, project
-from flowdef.triggers import Continuous, Cron, FileArrival, JobCompletion, Periodic, TableUpdate
-
-
-def parse_instant(text: str | None) -> datetime:
-    """ISO-8601 instant; ``Z`` or an offset; a naive value means UTC; None means now."""
-    if text is None:
-        return datetime.now(timezone.utc).replace(microsecond=0)
-    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace("z", "+00:00"))
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+from flowdef.commands.cron import format_instant, parse_instant
+from flowdef.triggers import (
+    Continuous,
+    Cron,
+    FileArrival,
+    JobCompletion,
+    Periodic,
+    TableUpdate,
+)
 
 
 def _seconds(value: int | None) -> str:
@@ -43,13 +43,13 @@ def describe_trigger(job, target, after: datetime, count: int) -> list[str]:
         if fires:
             from zoneinfo import ZoneInfo
 
-            lines.append(f"Next {len(fires)} runs after {after.isoformat().replace('+00:00', 'Z')}:")
+            lines.append(f"Next {len(fires)} runs after {format_instant(after)}:")
             try:
                 zone = ZoneInfo(t.timezone)
             except Exception:  # Java-only ids: show UTC alone
                 zone = None
             for fire in fires:
-                utc = fire.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+                utc = format_instant(fire)
                 local = f"  ({fire.astimezone(zone).strftime('%a %Y-%m-%d %H:%M:%S %Z')})" if zone else ""
                 lines.append(f"  {utc}{local}")
         else:
@@ -92,7 +92,7 @@ def run(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except ValueError as exc:
-        print(f"error: --after: {exc}", file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"{target.name_prefix}{job.name} ({job.key}, target {target.name})")
     for line in describe_trigger(job, target, after, args.count):
