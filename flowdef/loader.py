@@ -80,18 +80,35 @@ def _module_name(path: Path, root: Path) -> tuple[str, str]:
     return ".".join(parts), str(root)
 
 
-def _error_location(exc: BaseException, path: Path) -> Location:
+_LIBRARY_DIRS = tuple(
+    {os.path.realpath(p) + os.sep for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
+)
+
+
+def _is_user_file(filename: str, folders: tuple[str, ...]) -> bool:
+    """Project code, not flowdef, the standard library or an installed package."""
+    real = os.path.realpath(filename)
+    if real.startswith(_FLOWDEF_DIR) or "site-packages" in real or "dist-packages" in real:
+        return False
+    return real.startswith(folders) or not real.startswith(_LIBRARY_DIRS)
+
+
+def _error_location(exc: BaseException, path: Path, root: Path) -> Location:
+    """The user's line that failed: the deepest frame in project code (a KeyError raised inside ``os.environ``
+    is reported where the user's code read the variable), else the module's own last line on the stack."""
     if isinstance(exc, SyntaxError) and exc.filename:
         return Location(exc.filename, exc.lineno or 1, exc.offset or 1)
-    best = None
+    folders = (os.path.realpath(root) + os.sep, os.path.realpath(path.parent) + os.sep)
+    user = in_module = None
     for frame, lineno in traceback.walk_tb(exc.__traceback__):
         filename = frame.f_code.co_filename
-        if filename.startswith(_FLOWDEF_DIR) or filename.startswith("<"):
+        if filename.startswith("<"):
             continue
-        if "importlib" in filename:
-            continue
-        best = Location(filename, lineno)
-    return best or Location(str(path), 1)
+        if os.path.realpath(filename) == os.path.realpath(path):
+            in_module = Location(filename, lineno)
+        if _is_user_file(filename, folders):
+            user = Location(filename, lineno)
+    return user or in_module or Location(str(path), 1)
 
 
 def _forget(name: str, entry: str) -> None:
@@ -147,7 +164,7 @@ def load(config: ProjectConfig, paths: list[str] | None = None) -> LoadedProject
             module = importlib.import_module(name)
         except (Exception, SystemExit) as exc:  # the error boundary: one diagnostic, the rest still load
             sys.modules.pop(name, None)
-            where = _error_location(exc, path)
+            where = _error_location(exc, path, config.root)
             detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             if isinstance(exc, SyntaxError):
                 detail = f"SyntaxError: {exc.msg}"
