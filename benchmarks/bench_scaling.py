@@ -83,6 +83,8 @@ def time_pipeline(n: int, runs: int) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--curve", action="store_true",
+                        help="also print the cost per task from 500 to 20,000 tasks (is it flat? then it is linear)")
     args = parser.parse_args(argv)
     times, diags = time_validate((1000, 10_000), args.runs)
     small, big = times[1000], times[10_000]
@@ -93,6 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"validate 10,000 tasks: {big:8.2f} ms (median of {args.runs})")
     print(f"ratio 10k / 1k:        {big / small:8.2f}x (linear = 10x; budget 12x)")
     print(f"build + validate + compile, 1,000 tasks: {whole:.2f} ms")
+    if args.curve:
+        sizes = (500, 1000, 2000, 5000, 10_000, 20_000)
+        curve, _ = time_validate(sizes, args.runs)
+        print("tasks    validate ms   us per task")
+        for n in sizes:
+            print(f"{n:>6,} {curve[n]:>12.2f} {curve[n] * 1000 / n:>13.2f}")
     return 0
 
 

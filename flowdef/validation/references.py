@@ -402,9 +402,15 @@ def check(ctx: JobContext) -> list[Diagnostic]:
                         "(replaced by their default for the target at compile time)",
                         trig.location, path,
                     ))
+    own_settings = []  # tasks with compute, libraries or raw fields: searched by _compute (found in this pass)
     for task in job.tasks:
         c.task(task, task, in_for_each=False)
-    _compute(c)
+        if task.compute is not None or task.libraries or task.extra:
+            own_settings.append(task)
+        nested = getattr(task.kind, "task", None) if is_for_each(task.kind) else None
+        if nested is not None and (nested.compute is not None or nested.libraries or nested.extra):
+            own_settings.append(nested)
+    _compute(c, own_settings)
     for name, value in job.tags:
         problem = secrets.value_secret(value) if isinstance(value, str) else None
         if problem:
@@ -453,12 +459,13 @@ def _settings_only(c: _Checker, value, path: str, location) -> None:
                     c.ref(ref, v, location, p, None, False)
 
 
-def _compute(c: _Checker) -> None:
+def _compute(c: _Checker, tasks: list) -> None:
     """Cluster Spark conf, environment variables and tags, init scripts, serverless environments' dependencies
-    (pip lines with tokens in URLs), task libraries, the Git source and raw settings."""
+    (pip lines with tokens in URLs), task libraries, the Git source and raw settings.  ``tasks``: the tasks
+    (nested ones included) that have compute, libraries or raw fields of their own."""
     job = c.ctx.job
     candidates = [job.compute, *job.environments, *job.job_clusters]
-    for task in job.all_tasks() if hasattr(job, "all_tasks") else job.tasks:
+    for task in tasks:
         if task.compute is not None:
             candidates.append(task.compute)
         libraries = getattr(task, "libraries", ()) or ()

@@ -10,7 +10,7 @@ from flowdef.validation.structure import JobContext
 def check(ctx: JobContext) -> list[Diagnostic]:
     """Every SQL file task, the nested task of a for-each task included (compile renders those too)."""
     out: list[Diagnostic] = []
-    sql_tasks = [t for t in ctx.job.all_tasks() if isinstance(t.kind, SqlFileTask)]
+    sql_tasks = ctx.sql_tasks
     if not sql_tasks:
         return out
     from flowdef import templates

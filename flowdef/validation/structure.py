@@ -66,6 +66,15 @@ class JobContext:
     _ancestry: object = None
     acyclic: bool = True
     _by_key: dict | None = None
+    _sql_tasks: list | None = None
+
+    @property
+    def sql_tasks(self) -> list[TaskSpec]:
+        """The SQL file tasks, nested ones included (the structure rules note them in their pass over the
+        tasks, so the SQL rules need no pass of their own)."""
+        if self._sql_tasks is None:
+            self._sql_tasks = [t for t in self.job.all_tasks() if type(t.kind) is SqlFileTask]
+        return self._sql_tasks
 
     @property
     def tasks_by_key(self) -> dict[str, TaskSpec]:
@@ -130,6 +139,7 @@ def check(ctx: JobContext) -> list[Diagnostic]:
     first: dict[str, TaskSpec] = {}
     nested = False  # a nested task's key may be in `first`, which then is not `tasks` (top-level keys only)
     valid_key = TASK_KEY.match
+    sql_tasks: list[TaskSpec] = []
     for task in job.tasks:
         key = task.key
         if key not in first and key.__class__ is str and valid_key(key):
@@ -137,12 +147,18 @@ def check(ctx: JobContext) -> list[Diagnostic]:
         else:
             _key_rules(ctx, task, None, first, out)
         kind = task.kind
-        if type(kind) is ForEachTask:
+        if type(kind) is SqlFileTask:
+            sql_tasks.append(task)
+        elif type(kind) is ForEachTask:
             nested = True
             parent = task
             while isinstance(kind, ForEachTask) and isinstance(kind.task, TaskSpec):
                 _key_rules(ctx, kind.task, parent, first, out)
+                if type(kind.task.kind) is SqlFileTask:
+                    sql_tasks.append(kind.task)
                 kind = kind.task.kind
+    if ctx._sql_tasks is None:
+        ctx._sql_tasks = sql_tasks
     tasks: dict[str, TaskSpec]  # top-level tasks, the first declaration of a key wins
     if not nested:
         tasks = first  # the same keys, tasks and order: only top-level tasks were recorded
