@@ -133,12 +133,14 @@ def check(config: ProjectConfig, job: JobSpec, task: TaskSpec, target: Target) -
             ))
         return problems
     try:
-        rendered = env.from_string(source).render(ctx)
+        # get_template compiles once per process (the loader caches it; auto_reload notices edits), so
+        # compile's render() after validation does not compile the template again
+        rendered = env.get_template(kind.template).render(ctx)
     except jinja2.UndefinedError as exc:
-        line = _template_line(exc) or 1
+        line = _template_line(exc, path) or 1
         return [TemplateProblem("FD402", f"template error: {exc.message}", Location(str(path), line))]
     except jinja2.TemplateError as exc:
-        return [TemplateProblem("FD403", f"template error: {exc}", Location(str(path), _template_line(exc) or 1))]
+        return [TemplateProblem("FD403", f"template error: {exc}", Location(str(path), _template_line(exc, path) or 1))]
     declared = job.param_names() | {k for k, _ in kind.parameters}
     for name, offset in sql_markers(rendered):
         if name not in declared:
@@ -153,11 +155,13 @@ def check(config: ProjectConfig, job: JobSpec, task: TaskSpec, target: Target) -
     return problems
 
 
-def _template_line(exc: Exception) -> int | None:
+def _template_line(exc: Exception, path: Path) -> int | None:
+    """The template line that failed: jinja2 rewrites the traceback so the template's frames carry the template's
+    file name and line numbers."""
     import traceback
 
     for frame, lineno in reversed(list(traceback.walk_tb(exc.__traceback__))):
-        if frame.f_code.co_filename == "<template>" or frame.f_globals.get("__jinja_template__"):
+        if frame.f_code.co_filename in (str(path), "<template>"):
             return lineno
     return getattr(exc, "lineno", None)
 

@@ -159,3 +159,17 @@ def test_unwritable_output_and_bad_toml_are_one_line_errors(tmp_path, capsys, mo
     assert main(["compile", "--out", "taken"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: cannot write the compiled files to taken/") and "Traceback" not in err
+
+
+def test_render_time_template_error_points_at_its_line(tmp_path, capsys, monkeypatch):
+    (tmp_path / "flowdef.toml").write_text('project = "t"\n[targets.dev]\nwarehouse_id = "w"\n')
+    (tmp_path / "sql_templates").mkdir()
+    (tmp_path / "sql_templates" / "a.sql").write_text("-- line 1\nSELECT 1;\nSELECT '{{ params.nope }}';\n")
+    (tmp_path / "pipelines").mkdir()
+    (tmp_path / "pipelines" / "p.py").write_text(
+        "from flowdef import Job\njob = Job('t', params={'x': '1'})\njob.sql('a', 'a.sql')\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", "--format", "json"]) == 1
+    (found,) = json.loads(capsys.readouterr().out)
+    assert (found["code"], found["file"], found["line"]) == ("FD402", "sql_templates/a.sql", 3)
+    assert "has no attribute 'nope'" in found["message"]
