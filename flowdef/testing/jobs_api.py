@@ -19,7 +19,6 @@ Shapes follow databricks-sdk 0.162 (``service/jobs.py`` and the ``JobsExt`` mixi
 from __future__ import annotations
 
 import builtins
-
 import copy
 from typing import Any
 
