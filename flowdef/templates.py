@@ -13,6 +13,7 @@ Run-time values reach the SQL as Databricks named parameter markers: ``:catalog`
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,21 @@ from flowdef.tasks import SqlFileTask
 _ENVS: dict[str, jinja2.Environment] = {}
 
 
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between runs, like Python's own .pyc files (jinja2 checks each entry against the
+    template's source checksum and its own version).  ``FLOWDEF_NO_CACHE=1`` turns it off; an unwritable
+    cache folder just means no cache."""
+    if os.environ.get("FLOWDEF_NO_CACHE"):
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "flowdef", "jinja")
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(folder) if os.access(folder, os.W_OK) else None
+
+
 def environment(templates_dir: Path) -> jinja2.Environment:
     key = str(templates_dir)
     env = _ENVS.get(key)
@@ -38,6 +54,7 @@ def environment(templates_dir: Path) -> jinja2.Environment:
             keep_trailing_newline=True,
             autoescape=False,
             auto_reload=True,
+            bytecode_cache=_bytecode_cache(),
         )
         _ENVS[key] = env
     return env
