@@ -25,7 +25,7 @@ from flowdef.settings import (
     RunAs, Webhook,
 )
 from flowdef.tasks import PowerBiModel, PowerBiTable, Subscriber
-from flowdef.triggers import Continuous, Cron, FileArrival, JobCompletion, Periodic, TableUpdate
+from flowdef.triggers import Continuous, Cron, FileArrival, JobCompletion, MaintenanceWindow, Periodic, TableUpdate
 
 if TYPE_CHECKING:
     from flowdef.runtime import TaskContext, TaskValues
@@ -36,7 +36,7 @@ __all__ = [
     "INPUT", "Autoscale", "Branch", "ClusterSpec", "ConditionHandle", "ConfigError", "Continuous", "Cron",
     "DefinitionError", "EditMode", "Environment", "ExistingCluster", "FileArrival", "FlowdefError", "ForEachHandle",
     "FunctionHandle", "GitProvider", "GitSource", "Health", "HealthMetric", "HealthRule", "InputRef", "Job",
-    "JobCluster", "JobCompletion", "JobParamRef", "Library", "Notifications", "Periodic", "Permission",
+    "JobCluster", "JobCompletion", "JobParamRef", "MaintenanceWindow", "Library", "Notifications", "Periodic", "Permission",
     "PermissionLevel", "PowerBiModel", "PowerBiTable", "Retry", "RunAs", "RunIf", "Subscriber", "TableUpdate",
     "TaskContext", "TaskHandle", "TaskValueRef", "TaskValues", "UserCodeError", "Webhook", "WorkspaceError",
     "__version__",

@@ -159,6 +159,10 @@ def _trigger(job: JobSpec, target: Target) -> dict:
     if isinstance(t, Continuous):
         body: dict = {"pause_status": pause}
         put(body, "task_retry_mode", t.task_retry_mode)
+        window = t.maintenance_window
+        if window is not None:
+            body["maintenance_window"] = {"start_hour": window.start_hour, "day_of_week": window.day_of_week,
+                                          "timezone_id": window.timezone}
         return {"continuous": body}
     if isinstance(t, FileArrival):
         inner: dict = {"url": resolve_params(t.url, job, target)}

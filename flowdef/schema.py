@@ -68,6 +68,7 @@ JOB_SCHEMA_GAPS: dict[str, str] = {
     "environment_variables": "newer than the schema snapshot",
     "duration_target": "newer than the schema snapshot",
     "trigger.job_completion": "newer than the schema snapshot (TriggerSettings lacks job_completion)",
+    "continuous.maintenance_window": "newer than the schema snapshot (Continuous lacks maintenance_window)",
 }
 TASK_SCHEMA_GAPS: dict[str, str] = {
     "ai_function_task": "newer than the schema snapshot",

@@ -130,12 +130,37 @@ class Periodic:
     location: Location | None = attrs.field(default=None, kw_only=True, eq=False, converter=_loc)
 
 
+_WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
+
+
+def _weekday(day: str) -> str:
+    """``"SUN"``, ``"sunday"`` -> ``"SUNDAY"`` (the API's spelling); anything else is kept for validation to report."""
+    if not isinstance(day, str):
+        return day
+    wanted = day.strip().upper()
+    for full in _WEEKDAYS:
+        if full == wanted or full[:3] == wanted:
+            return full
+    return day
+
+
+@frozen
+class MaintenanceWindow:
+    """When a continuous job may be restarted for maintenance: a weekly hour (0-23) in a time zone."""
+
+    start_hour: int
+    day_of_week: str = attrs.field(converter=_weekday)
+    timezone: str = attrs.field(default="UTC", kw_only=True)
+
+
 @frozen
 class Continuous:
-    """Keep one run always active; ``task_retry_mode`` is ``NEVER`` or ``ON_FAILURE``."""
+    """Keep one run always active; ``task_retry_mode`` is ``NEVER`` or ``ON_FAILURE``; ``maintenance_window``
+    (a :class:`MaintenanceWindow`) says when the service may restart it."""
 
     paused: bool = attrs.field(default=False, kw_only=True)
     task_retry_mode: str | None = attrs.field(default=None, kw_only=True)
+    maintenance_window: MaintenanceWindow | None = attrs.field(default=None, kw_only=True)
     location: Location | None = attrs.field(default=None, kw_only=True, eq=False, converter=_loc)
 
 

@@ -60,3 +60,51 @@ def test_bad_arguments_say_what_is_wrong(call):
 def test_location_is_the_users_line():
     cron = Cron.daily()
     assert cron.location is not None and cron.location.file == __file__
+
+
+def _compiled(trigger):
+    from pathlib import Path
+
+    from flowdef import Job
+    from flowdef.compiler import payload
+    from flowdef.config import ProjectConfig, Target
+    from flowdef.loader import LoadedProject
+    from flowdef.validation import validate_project
+
+    job = Job("always_on", trigger=trigger)
+    job.notebook("work", "/Workspace/Shared/nb")
+    target = Target("prod", mode="production", root_path="/Workspace/Shared/x")
+    config = ProjectConfig(root=Path.cwd(), project="p", targets=(target,))
+    model = job.to_model("m")
+    return payload(model, target, config), validate_project(LoadedProject(config, (model,), ()), target)
+
+
+def test_continuous_with_a_maintenance_window_round_trips():
+    from flowdef import Continuous, MaintenanceWindow
+
+    body, diags = _compiled(Continuous(task_retry_mode="ON_FAILURE",
+                                       maintenance_window=MaintenanceWindow(3, "sun", timezone="Europe/Berlin")))
+    assert diags == []
+    assert body["continuous"] == {
+        "pause_status": "UNPAUSED", "task_retry_mode": "ON_FAILURE",
+        "maintenance_window": {"start_hour": 3, "day_of_week": "SUNDAY", "timezone_id": "Europe/Berlin"},
+    }
+    jobs = pytest.importorskip("databricks.sdk.service.jobs")
+    assert jobs.JobSettings.from_dict(body).as_dict() == body
+    from flowdef import schema
+
+    if schema.load() is not None:
+        problems, unchecked = schema.check_payload(body)
+        assert problems == [] and unchecked == ["continuous.maintenance_window"]
+
+
+def test_bad_maintenance_window_is_reported():
+    from flowdef import Continuous, MaintenanceWindow
+
+    _, diags = _compiled(Continuous(maintenance_window=MaintenanceWindow(24, "someday", timezone="Mars/Olympus")))
+    assert sorted((d.code, d.path) for d in diags) == [
+        ("FD303", "continuous.maintenance_window.timezone_id"),
+        ("FD304", "continuous.maintenance_window.day_of_week"),
+        ("FD304", "continuous.maintenance_window.start_hour"),
+    ]
+    assert all(d.location is not None and d.location.file == __file__ for d in diags)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from flowdef.diagnostics import Diagnostic
-from flowdef.triggers import Continuous, Cron, FileArrival, JobCompletion, Periodic, TableUpdate
+from flowdef.triggers import _WEEKDAYS, Continuous, Cron, FileArrival, JobCompletion, Periodic, TableUpdate
 from flowdef.validation.structure import JobContext
 
 _KIND = {
@@ -109,6 +109,21 @@ def _check_one(ctx: JobContext, t) -> list[Diagnostic]:
         if t.task_retry_mode not in (None, "NEVER", "ON_FAILURE"):
             out.append(ctx.d("FD304", f"task_retry_mode must be NEVER or ON_FAILURE, got {t.task_retry_mode!r}",
                              loc, "continuous.task_retry_mode"))
+        window = t.maintenance_window
+        if window is not None:
+            path = "continuous.maintenance_window"
+            if isinstance(window.start_hour, bool) or not isinstance(window.start_hour, int) \
+                    or not 0 <= window.start_hour <= 23:
+                out.append(ctx.d("FD304", f"maintenance window start_hour must be an hour 0-23, got "
+                                 f"{window.start_hour!r}", loc, f"{path}.start_hour"))
+            if window.day_of_week not in _WEEKDAYS:
+                out.append(ctx.d("FD304", f"maintenance window day {window.day_of_week!r} is not a day of the week; "
+                                 "use MONDAY ... SUNDAY (or MON ... SUN)", loc, f"{path}.day_of_week"))
+            from flowdef.quartz import check_timezone
+
+            problem = check_timezone(window.timezone)
+            if problem:
+                out.append(ctx.d("FD303", problem, loc, f"{path}.timezone_id"))
     elif isinstance(t, JobCompletion):
         if not t.jobs or len(t.jobs) > _MAX_UPSTREAM_JOBS:
             out.append(ctx.d("FD304", f"JobCompletion needs 1 to {_MAX_UPSTREAM_JOBS} upstream jobs, got "
