@@ -22,8 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flowdef import Job  # noqa: E402
-from flowdef.config import ProjectConfig, Target  # noqa: E402
-from flowdef.loader import LoadedProject  # noqa: E402
+from flowdef.load.config import ProjectConfig, Target  # noqa: E402
+from flowdef.load.loader import LoadedProject  # noqa: E402
 
 
 def build(n: int) -> Job:
@@ -52,7 +52,7 @@ def project_of(job: Job) -> tuple[LoadedProject, Target]:
 def time_validate(sizes: tuple[int, ...], runs: int) -> tuple[dict[int, float], dict[int, list]]:
     """Median validate time (ms) per size.  The sizes are measured in turns (1k, 10k, 1k, 10k, ...) after a
     garbage collection, so that a busy machine slows both alike and the ratio stays meaningful."""
-    from flowdef.validation import validate_project
+    from flowdef.validate import validate_project
 
     projects = {n: project_of(build(n)) for n in sizes}
     diags = {n: validate_project(*projects[n]) for n in sizes}  # warm-up (lazy imports, caches)
@@ -67,8 +67,8 @@ def time_validate(sizes: tuple[int, ...], runs: int) -> tuple[dict[int, float], 
 
 
 def time_pipeline(n: int, runs: int) -> float:
-    from flowdef.compiler import payload
-    from flowdef.validation import validate_project
+    from flowdef.compile.compiler import payload
+    from flowdef.validate import validate_project
 
     samples = []
     for _ in range(runs):

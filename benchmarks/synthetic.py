@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from flowdef import Job
-from flowdef.config import ProjectConfig, Target
-from flowdef.loader import LoadedProject
+from flowdef.load.config import ProjectConfig, Target
+from flowdef.load.loader import LoadedProject
 
 TARGET = Target("bench", root_path="/Workspace/Shared/bench", warehouse_id="w")
 CONFIG = ProjectConfig(root=Path.cwd(), project="bench", targets=(TARGET,))
@@ -29,9 +29,9 @@ def build_validate_compile(chain: int = 500, fan: int = 500) -> str:
     """Everything a user's CI does with one job, in process: build, validate, compile, serialise."""
     import json
 
-    from flowdef.compiler import payload
+    from flowdef.compile.compiler import payload
     from flowdef.diagnostics import has_errors
-    from flowdef.validation import validate_project
+    from flowdef.validate import validate_project
 
     job = flowdef_job(chain, fan).to_model("bench")
     diags = validate_project(LoadedProject(CONFIG, (job,), ()), TARGET)

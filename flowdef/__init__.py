@@ -15,17 +15,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from flowdef.compute import Autoscale, ClusterSpec, Environment, ExistingCluster, JobCluster, Library
+from flowdef.model.compute import Autoscale, ClusterSpec, Environment, ExistingCluster, JobCluster, Library
 from flowdef.errors import ConfigError, DefinitionError, FlowdefError, UserCodeError, WorkspaceError
-from flowdef.job import INPUT, Branch, ConditionHandle, ForEachHandle, FunctionHandle, InputRef, Job, TaskHandle
-from flowdef.model import Retry, RunIf
-from flowdef.refs import JobParamRef, TaskValueRef
-from flowdef.settings import (
+from flowdef.dsl.job import INPUT, Branch, ConditionHandle, ForEachHandle, FunctionHandle, InputRef, Job, TaskHandle
+from flowdef.model.spec import Retry, RunIf
+from flowdef.dsl.refs import JobParamRef, TaskValueRef
+from flowdef.model.settings import (
     EditMode, GitProvider, GitSource, Health, HealthMetric, HealthRule, Notifications, Permission, PermissionLevel,
     RunAs, Webhook,
 )
-from flowdef.tasks import PowerBiModel, PowerBiTable, Subscriber
-from flowdef.triggers import Continuous, Cron, FileArrival, JobCompletion, MaintenanceWindow, Periodic, TableUpdate
+from flowdef.model.tasks import PowerBiModel, PowerBiTable, Subscriber
+from flowdef.model.triggers import Continuous, Cron, FileArrival, JobCompletion, MaintenanceWindow, Periodic, TableUpdate
 
 if TYPE_CHECKING:
     from flowdef.runtime import TaskContext, TaskValues
@@ -47,6 +47,5 @@ def __getattr__(name: str) -> Any:
     # The runtime (argparse, json) is only needed inside a running task: load it on first use.
     if name in ("TaskContext", "TaskValues"):
         from flowdef import runtime
-
         return getattr(runtime, name)
     raise AttributeError(f"module 'flowdef' has no attribute {name!r}")

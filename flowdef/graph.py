@@ -17,7 +17,7 @@ from typing import Iterable
 
 import networkx as nx
 
-from flowdef.model import JobSpec
+from flowdef.model.spec import JobSpec
 
 
 class Dag:

@@ -181,9 +181,9 @@ def test_good_fixtures_validate_clean(capsys):
 def test_good_fixtures_compile_and_round_trip_through_the_sdk(target):
     from databricks.sdk.service.jobs import JobSettings
 
-    from flowdef.compiler import compile_job
-    from flowdef.config import load_config
-    from flowdef.loader import load
+    from flowdef.compile.compiler import compile_job
+    from flowdef.load.config import load_config
+    from flowdef.load.loader import load
 
     config = load_config(path=GOOD / "flowdef.toml")
     project = load(config, [str(p) for p in GOOD_FIXTURES])

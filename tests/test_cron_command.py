@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from flowdef.commands import cron
+from flowdef.cli import cron
 
 
 def run(capsys, expr, tz="UTC", after="2026-11-26T10:00:00Z", count=5):

@@ -255,8 +255,7 @@ def test_destroy(ws, cli, tmp_path):
 
 
 def test_permissions_are_applied_when_the_compiler_declares_them(ws, cli, tmp_path, monkeypatch):
-    from flowdef import compiler
-
+    from flowdef.compile import compiler
     acl = [{"group_name": "data-eng", "permission_level": "CAN_MANAGE_RUN"}]
     monkeypatch.setattr(compiler, "permissions", lambda job: acl, raising=False)
     project = generated_project(tmp_path, 2)

@@ -81,7 +81,7 @@ def test_run_job_and_permissions_through_the_cli(ws, tmp_path, capsys, monkeypat
 
     import flowdef
     from flowdef.cli import main
-    from flowdef.job import Job
+    from flowdef.dsl.job import Job
 
     if not hasattr(Job, "run_job") or not hasattr(flowdef, "Permission"):
         import pytest

@@ -9,9 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from flowdef.compiler import compile_job
-from flowdef.config import load_config
-from flowdef.loader import load
+from flowdef.compile.compiler import compile_job
+from flowdef.load.config import load_config
+from flowdef.load.loader import load
 
 PROJECT = {
     "flowdef.toml": (

@@ -21,8 +21,7 @@ def test_sdk_round_trip(path):
 
 @pytest.mark.parametrize("path", PAYLOADS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_bundle_schema(path):
-    from flowdef import schema
-
+    from flowdef.jobsapi import schema
     if schema.load() is None:
         pytest.skip("bundle JSON schema not found (../shared/schemas/bundle_jsonschema.json)")
     problems, unchecked = schema.check_payload(json.loads(path.read_text()))

@@ -24,7 +24,7 @@ def test_import_flowdef_is_light():
 
 def test_loading_the_examples_is_light():
     loaded = _loaded_after(
-        "from flowdef.config import load_config\nfrom flowdef.loader import load\nload(load_config())"
+        "from flowdef.load.config import load_config\nfrom flowdef.load.loader import load\nload(load_config())"
     )
     assert not loaded & set(HEAVY)
 

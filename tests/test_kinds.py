@@ -5,7 +5,7 @@ The fixture project ``tests/fixtures/kinds`` has one job per kind (``kindjobs/<k
 with its deploy-time placeholders resolved to fake ids, must survive ``JobSettings.from_dict(...).as_dict()``
 unchanged (nothing the SDK would drop) and validate against the bundle JSON schema's ``resources.Job`` (skipped
 when ``../shared/schemas/bundle_jsonschema.json`` / ``$FLOWDEF_BUNDLE_SCHEMA`` is absent), apart from the fields
-the schema does not know (:data:`flowdef.schema.JOB_SCHEMA_GAPS`).
+the schema does not know (:data:`flowdef.jobsapi.schema.JOB_SCHEMA_GAPS`).
 """
 
 from __future__ import annotations
@@ -15,13 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from flowdef import compiler, schema
-from flowdef.config import load_config
+from flowdef.compile import compiler
+from flowdef.jobsapi import schema
+from flowdef.load.config import load_config
 from flowdef.diagnostics import format_text
-from flowdef.loader import load
-from flowdef.tasks import KIND_TYPES
-from flowdef.triggers import TRIGGER_TYPES
-from flowdef.validation import validate_project
+from flowdef.load.loader import load
+from flowdef.model.tasks import KIND_TYPES
+from flowdef.model.triggers import TRIGGER_TYPES
+from flowdef.validate import validate_project
 from tests.conftest import ROOT
 
 KINDS = ROOT / "tests" / "fixtures" / "kinds"
@@ -32,7 +33,7 @@ FAKE_JOB_IDS = {"notebook": 1001, "sql_file": 1002}
 FAKE_PIPELINE_IDS = {"claims silver": "0a1b2c3d-claims-silver"}
 FAKE_WORKSPACE_ID = 1234567890123456
 
-# Fields of a payload the bundle schema cannot check, per job (all documented in flowdef.schema).
+# Fields of a payload the bundle schema cannot check, per job (all documented in flowdef.jobsapi.schema).
 EXPECTED_GAPS = {"job_settings": ["edit_mode"], "trigger_job_completion": ["trigger.job_completion"]}
 
 

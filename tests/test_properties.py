@@ -19,11 +19,11 @@ from hypothesis import strategies as st
 from flowdef import (
     INPUT, Continuous, Cron, Environment, FileArrival, Job, JobCompletion, Periodic, TableUpdate,
 )
-from flowdef.config import load_config
-from flowdef.loader import LoadedProject
-from flowdef.model import Dependency, Param
-from flowdef.tasks import ConditionTask, ForEachTask, NotebookTask
-from flowdef.validation import validate_project
+from flowdef.load.config import load_config
+from flowdef.load.loader import LoadedProject
+from flowdef.model.spec import Dependency, Param
+from flowdef.model.tasks import ConditionTask, ForEachTask, NotebookTask
+from flowdef.validate import validate_project
 from tests.conftest import FIXTURES
 
 GOOD = FIXTURES / "good"
@@ -155,12 +155,12 @@ def codes(model) -> set[str]:
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# the bundle JSON schema (flowdef.schema when present, else a local loader), skipped when the file is absent
+# the bundle JSON schema (flowdef.jobsapi.schema when present, else a local loader), skipped when the file is absent
 
 
 def _schema_checker():
     try:
-        from flowdef import schema as fs
+        from flowdef.jobsapi import schema as fs
     except ImportError:  # pragma: no cover - the module ships with flowdef
         fs = None
     if fs is not None and hasattr(fs, "check_payload"):
@@ -215,7 +215,7 @@ _SCHEMA = _schema_checker()
 def test_random_valid_jobs_validate_clean_compile_and_round_trip(plan):
     from databricks.sdk.service.jobs import JobSettings
 
-    from flowdef.compiler import compile_job
+    from flowdef.compile.compiler import compile_job
 
     model = build(plan).to_model("generated")
     diags = validate(model)

@@ -343,14 +343,14 @@ def test_timezone_ids_match_java():
         pytest.skip(f"Quartz oracle unavailable: {reason}")
     import re
 
-    import flowdef._java_timezones as generated
-    from flowdef._java_timezones import JAVA_TIMEZONE_IDS
+    import flowdef.quartz._java_timezones as generated
+    from flowdef.quartz._java_timezones import JAVA_TIMEZONE_IDS
 
     made_with = re.search(r'version "([^"]+)"', generated.__doc__ or "")
     running = re.search(r"(\d+\.\d+\.\d+)", oracle._java_version())
     if made_with and running and made_with.group(1) != running.group(1):
         # Another JDK carries other tz data: the id list is stale, which is a regeneration job, not a bug.
-        pytest.skip(f"flowdef/_java_timezones.py was generated with Java {made_with.group(1)}, this JDK is "
+        pytest.skip(f"flowdef/quartz/_java_timezones.py was generated with Java {made_with.group(1)}, this JDK is "
                     f"{running.group(1)}: run tests/quartz_oracle/gen_java_timezones.py to compare")
     assert set(oracle.java_timezone_ids()) == set(JAVA_TIMEZONE_IDS)
     probes = ["Europe/Berlin", "PST", "EST", "SystemV/EST5EDT", "GMT+5", "GMT+05:30", "GMT-0800", "GMT+5:30",
@@ -693,7 +693,7 @@ def test_import_is_cheap():
 
     code = (
         "import sys; import flowdef.quartz as q; q.parse('0 30 2 ? * MON-FRI'); "
-        "loaded = [m for m in ('flowdef._java_timezones', 'flowdef.quartz._zones', 'flowdef.quartz._engine') "
+        "loaded = [m for m in ('flowdef.quartz._java_timezones', 'flowdef.quartz._zones', 'flowdef.quartz._engine') "
         "if m in sys.modules]; assert not loaded, loaded"
     )
     # importing and parsing (the validate path) must not load the time-zone table or the engine

@@ -14,13 +14,13 @@ import textwrap
 import attrs
 import pytest
 
-from flowdef import schema
-from flowdef.config import load_config
+from flowdef.jobsapi import schema
+from flowdef.load.config import load_config
 from flowdef.diagnostics import CODES, format_text
-from flowdef.loader import load
-from flowdef.validation import validate_project
-from flowdef.validation import settings as settings_rules
-from flowdef.validation.structure import JobContext
+from flowdef.load.loader import load
+from flowdef.validate import validate_project
+from flowdef.validate import settings as settings_rules
+from flowdef.validate.structure import JobContext
 
 OWN = {f"FD51{i}" for i in range(8)}
 _counter = itertools.count()

@@ -66,10 +66,10 @@ def _compiled(trigger):
     from pathlib import Path
 
     from flowdef import Job
-    from flowdef.compiler import payload
-    from flowdef.config import ProjectConfig, Target
-    from flowdef.loader import LoadedProject
-    from flowdef.validation import validate_project
+    from flowdef.compile.compiler import payload
+    from flowdef.load.config import ProjectConfig, Target
+    from flowdef.load.loader import LoadedProject
+    from flowdef.validate import validate_project
 
     job = Job("always_on", trigger=trigger)
     job.notebook("work", "/Workspace/Shared/nb")
@@ -91,8 +91,7 @@ def test_continuous_with_a_maintenance_window_round_trips():
     }
     jobs = pytest.importorskip("databricks.sdk.service.jobs")
     assert jobs.JobSettings.from_dict(body).as_dict() == body
-    from flowdef import schema
-
+    from flowdef.jobsapi import schema
     if schema.load() is not None:
         problems, unchecked = schema.check_payload(body)
         assert problems == [] and unchecked == ["continuous.maintenance_window"]

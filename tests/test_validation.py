@@ -8,11 +8,11 @@ import time
 import pytest
 
 from flowdef import INPUT, Branch, Environment, FileArrival, Job, JobParamRef, RunIf, TableUpdate, TaskValueRef
-from flowdef.config import ProjectConfig, Target
+from flowdef.load.config import ProjectConfig, Target
 from flowdef.graph import Ancestry, Dag, cycles
-from flowdef.loader import LoadedProject
-from flowdef.refs import classify, find_refs, is_single_ref
-from flowdef.validation import secrets, validate_project
+from flowdef.load.loader import LoadedProject
+from flowdef.dsl.refs import classify, find_refs, is_single_ref
+from flowdef.validate import secrets, validate_project
 from tests.conftest import FIXTURES
 
 TARGET = Target("dev", root_path="/Workspace/Shared/.flowdef/t/dev", warehouse_id="wh")

@@ -20,7 +20,7 @@ from typing import Any
 
 import attrs
 
-from flowdef.compiler import Artifact, CompiledJob
+from flowdef.compile.compiler import Artifact, CompiledJob
 from flowdef.deploy import refs
 from flowdef.deploy.client import Workspace, describe, is_not_found
 from flowdef.deploy.lock import DeployLock

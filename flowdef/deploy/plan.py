@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 
-from flowdef.compiler import IDENTITY_TAGS
+from flowdef.compile.compiler import IDENTITY_TAGS
 from flowdef.deploy.diff import Change, diff, short
 from flowdef.deploy.normalize import JOB_DEFAULTS, TASK_DEFAULTS, comparable
 

@@ -1,12 +1,12 @@
 """Deploy-time placeholders: what only the workspace knows (another flowdef job's id, a pipeline's id, the
 workspace id) is left in a compiled payload as a whole-string placeholder that deploy replaces before sending.
 
-The compiler owns the grammar (:mod:`flowdef.placeholders`)::
+The compiler owns the grammar (:mod:`flowdef.jobsapi.placeholders`)::
 
     ${flowdef.jobs.<job key>.id}    ${flowdef.pipelines.<name>.id}    ${flowdef.workspace.id}
 
 This module finds and substitutes them, and orders jobs so that a referenced job is created first
-(:func:`waves`).  When :mod:`flowdef.placeholders` is not available (an older compiler) a built-in parser of the
+(:func:`waves`).  When :mod:`flowdef.jobsapi.placeholders` is not available (an older compiler) a built-in parser of the
 same grammar is used.
 """
 
@@ -25,7 +25,7 @@ class Unresolved(LookupError):
 
 def _api():
     try:
-        from flowdef import placeholders
+        from flowdef.jobsapi import placeholders
     except ImportError:  # pragma: no cover - older compiler
         return None
     return placeholders

@@ -10,11 +10,11 @@ from flowdef.errors import WorkspaceError
 
 def prepare(args) -> tuple[Any, Any, Any, list] | int:
     """(config, target, loaded project, [Desired]) or an exit code after printing why not."""
-    from flowdef import compiler
-    from flowdef.commands._common import project
+    from flowdef.compile import compiler
+    from flowdef.cli._common import project
     from flowdef.deploy.engine import Desired
     from flowdef.diagnostics import format_text, has_errors, summary
-    from flowdef.validation import validate_project
+    from flowdef.validate import validate_project
 
     loaded = project(args)
     if isinstance(loaded, int):

@@ -2,7 +2,7 @@
 
 Quartz evaluates schedules in a ``java.util.TimeZone``.  ``TimeZone.getTimeZone(id)``
 silently falls back to GMT for an id it does not know, so an unknown id must be
-rejected here.  The ids Java 17 knows are in the generated ``flowdef._java_timezones``
+rejected here.  The ids Java 17 knows are in the generated ``flowdef.quartz._java_timezones``
 (with aliases and, for the few ids Python's tz database lacks or disagrees on, the
 transitions as Java sees them); Java's custom ids ``GMT+h``, ``GMT+hh:mm``, ``GMT-hhmm``
 are accepted too, exactly as ``TimeZone`` parses them.
@@ -119,8 +119,7 @@ def _parse_custom_id(tz: str) -> int | None:
 
 
 def _data():
-    from flowdef import _java_timezones
-
+    from flowdef.quartz import _java_timezones
     return _java_timezones
 
 

@@ -1,4 +1,4 @@
-"""Regenerate ``flowdef/_java_timezones.py`` from the installed JDK.
+"""Regenerate ``flowdef/quartz/_java_timezones.py`` from the installed JDK.
 
     python tests/quartz_oracle/gen_java_timezones.py [--check]
 

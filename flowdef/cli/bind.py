@@ -1,0 +1,72 @@
+"""``flowdef bind JOB JOB_ID``: adopt an existing, unmanaged workspace job as one of this project's jobs.
+
+The job is reset with the compiled payload (identity tags included), so from then on plan/apply treat it as ours.
+Refuses when the job already belongs to another flowdef project/target/job, or when this job key is already
+deployed as another job.  Shows the diff and asks on a terminal unless ``--yes``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def run(args) -> int:
+    from flowdef.cli._common import UsageError, find_job
+    from flowdef.deploy.session import confirm, connect, fail, prepare
+
+    prepared = prepare(args)
+    if isinstance(prepared, int):
+        return prepared
+    config, target, proj, desired = prepared
+    try:
+        job = find_job(proj, args.job)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    from flowdef.deploy.engine import Deployer
+    from flowdef.deploy.plan import RemoteJob, render_text
+
+    mine = [d for d in desired if d.key == job.key]
+    try:
+        ws = connect(target)
+        dep = Deployer(ws, project=config.project, target=target.name, root=target.root_path, desired=mine)
+        existing = ws.get_job(args.job_id)
+        if existing is None:
+            print(f"error: job {args.job_id} does not exist in {ws.host}", file=sys.stderr)
+            return 1
+        tags = (existing.get("settings") or {}).get("tags") or {}
+        owner = (tags.get("flowdef_project"), tags.get("flowdef_target"), tags.get("flowdef_job"))
+        if tags.get("flowdef_project") and owner != (config.project, target.name, job.key):
+            print(f"error: job {args.job_id} is managed by flowdef project {owner[0]!r}, target {owner[1]!r}, "
+                  f"job {owner[2]!r}; refusing to take it over", file=sys.stderr)
+            return 1
+        state = dep.read_state()
+        others = [r.job_id for r in state.managed.get(job.key, []) if r.job_id != args.job_id]
+        if others:
+            print(f"error: {job.key} is already deployed as job {others[0]}; `flowdef destroy` it (or delete "
+                  f"that job) before binding job {args.job_id}", file=sys.stderr)
+            return 1
+        remote = RemoteJob(args.job_id, existing.get("settings") or {})
+        state.managed[job.key] = [remote]
+        plan = dep.plan(state)
+        print(render_text(plan, verbose_unchanged=True))
+        ok = confirm(f"Replace the settings of job {args.job_id} with {job.key}?", args.yes,
+                     "refusing to bind without confirmation and without a terminal to ask on: rerun with --yes")
+        if ok is None:
+            return 1
+        if not ok:
+            print("bind cancelled; nothing was changed", file=sys.stderr)
+            return 1
+        with dep.lock("bind", timeout=args.lock_timeout):
+            state = dep.read_state()
+            state.managed[job.key] = [remote]
+            plan = dep.plan(state)
+            outcomes = dep.apply(plan, state)
+    except Exception as exc:  # noqa: BLE001
+        return fail(exc)
+    failed = [o for o in outcomes if o.action == "failed"]
+    if failed:
+        print(f"bind failed: {failed[0].error}", file=sys.stderr)
+        return 1
+    print(f"Bound job {args.job_id} to {job.key}: it is now managed by flowdef (target {target.name}).")
+    return 0

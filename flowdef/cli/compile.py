@@ -1,0 +1,84 @@
+"""``flowdef compile``: one ``<out>/<job>.json`` per job (the ``jobs/create`` body) and the rendered SQL files
+beside it in ``<out>/<job>/<task>.sql``.  ``--check`` writes nothing and fails on any drift."""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from pathlib import Path
+
+from flowdef.cli._common import emit, project
+from flowdef.diagnostics import has_errors, summary
+
+
+def outputs(proj, target, config) -> dict[str, str]:
+    """Relative file name -> content for every job of the project."""
+    from flowdef.compile.compiler import compile_job, to_json
+
+    files: dict[str, str] = {}
+    for job in sorted(proj.jobs, key=lambda j: j.key):
+        compiled = compile_job(job, target, config)
+        files[f"{job.key}.json"] = to_json(compiled.payload)
+        for task_key, sql in compiled.sql:
+            files[f"{job.key}/{task_key}.sql"] = sql
+    return files
+
+
+def run(args) -> int:
+    loaded = project(args)
+    if isinstance(loaded, int):
+        return loaded
+    config, target, proj = loaded
+    from flowdef.validate import validate_project
+
+    diags = validate_project(proj, target)
+    emit(diags, args.format)
+    if has_errors(diags):
+        print(f"compile failed: {summary(diags)}; nothing written", file=sys.stderr)
+        return 1
+    files = outputs(proj, target, config)
+    out = Path(args.out)
+    if args.check:
+        return _check(out, files)
+    written = 0
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for rel, content in files.items():
+            path = out / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists() or path.read_text(encoding="utf-8") != content:
+                path.write_text(content, encoding="utf-8")
+                written += 1
+    except OSError as exc:
+        print(f"error: cannot write the compiled files to {out}/: {exc.strerror or exc} ({exc.filename}); "
+              "choose another --out folder", file=sys.stderr)
+        return 1
+    print(f"compiled {len(proj.jobs)} jobs for target {target.name} into {out}/ "
+          f"({len(files)} files, {written} changed)")
+    return 0
+
+
+def _check(out: Path, files: dict[str, str]) -> int:
+    drift = []
+    for rel, content in files.items():
+        path = out / rel
+        if not path.exists():
+            drift.append(f"{path}: missing (run `python -m flowdef compile` and commit it)")
+            continue
+        current = path.read_text(encoding="utf-8")
+        if current != content:
+            diff = difflib.unified_diff(
+                current.splitlines(), content.splitlines(), f"{path} (on disk)", f"{path} (compiled)", lineterm="", n=1
+            )
+            drift.append("\n".join(list(diff)[:40]))
+    expected = {str(out / rel) for rel in files}
+    if out.is_dir():
+        for path in sorted(out.rglob("*")):
+            if path.is_file() and path.suffix in (".json", ".sql") and str(path) not in expected:
+                drift.append(f"{path}: no longer produced by any job (delete it)")
+    if drift:
+        print("\n".join(drift))
+        print(f"drift: {len(drift)} file(s) differ from the compiled output", file=sys.stderr)
+        return 1
+    print(f"ok: {len(files)} files in {out}/ match the compiled output")
+    return 0

@@ -1,0 +1,38 @@
+"""``flowdef list``: the jobs of the project, their triggers and tasks."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from flowdef.cli._common import emit, project
+
+
+def kind_name(task) -> str:
+    return getattr(task.kind, "KIND", type(task.kind).__name__)
+
+
+def run(args) -> int:
+    loaded = project(args)
+    if isinstance(loaded, int):
+        return loaded
+    config, target, proj = loaded
+    emit(list(proj.diagnostics), "text", sys.stderr)
+    rows: list[dict] = []
+    for job in sorted(proj.jobs, key=lambda j: j.key):
+        trigger = type(job.triggers[0]).__name__ if job.triggers else "manual"
+        rows.append({
+            "key": job.key,
+            "name": target.name_prefix + job.name,
+            "trigger": trigger,
+            "module": job.module,
+            "tasks": [{"key": t.key, "kind": kind_name(t)} for t in job.tasks],
+        })
+    if args.format == "json":
+        print(json.dumps(rows, indent=2, sort_keys=True))
+    else:
+        for row in rows:
+            print(f"{row['key']}  ({row['name']!r}, {row['trigger']}, {len(row['tasks'])} tasks, {row['module']})")
+            for t in row["tasks"]:
+                print(f"  - {t['key']} [{t['kind']}]")
+    return 1 if any(d.is_error for d in proj.diagnostics) else 0

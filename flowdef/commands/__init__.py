@@ -1,1 +1,0 @@
-"""One module per CLI command, each with ``run(args) -> int``; imported only when the command runs."""

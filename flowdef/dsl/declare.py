@@ -1,0 +1,615 @@
+"""The task-declaring methods shared by :class:`flowdef.Job` and a for-each task's builder.
+
+Each method builds one task *kind* (a pure value of :mod:`flowdef.model.tasks`) and hands it, with the options every
+task shares (``depends_on``, ``retry``, ``compute``, ``notifications``, ...), to ``self._declare``: the job records a
+top-level task and returns its handle; a for-each handle records its nested task and returns itself.  So::
+
+    job.notebook("process", "nb/region.py", params={"region": "eu"})
+    job.for_each("per_region", inputs=["eu", "us"]).notebook("process", "nb/region.py", params={"region": INPUT})
+
+take the same arguments.  Nested tasks have no ``depends_on`` / ``run_if`` (the for-each task has them).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
+
+from flowdef._location import Location, caller_location
+from flowdef.errors import DefinitionError
+from flowdef.model.tasks import (
+    OP_ALIASES, AlertTask, CleanRoomNotebookTask, DashboardTask, DbtTask, NotebookTask, PipelineTask,
+    PowerBiModel, PowerBiTask, PythonFileTask, PythonWheelTask, RawTask, RunJobTask, SparkJarTask, SqlAlertTask,
+    SqlDashboardTask, SqlFileTask, SqlQueryTask, Subscriber, TaskKind,
+)
+
+if TYPE_CHECKING:
+    from flowdef.model.compute import Compute, Library
+    from flowdef.dsl.job import DependsOn, Job, TaskHandle
+    from flowdef.model.spec import Retry, RunIf
+    from flowdef.model.settings import Health, Notifications
+
+Values = Mapping[str, type] | Iterable[str] | None
+Subscribers = Iterable[Subscriber | str]
+
+
+def _value(value: Any, what: str) -> str:
+    """Parameter values are strings on the wire; numbers/bools/lists are converted deterministically."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"))
+    hint = ""
+    if callable(value) and getattr(value, "__self__", None) is not None and isinstance(value.__self__, str):
+        hint = (f" ({value.__name__!r} is a str method: for an input field of that name write "
+                f"INPUT[{value.__name__!r}])")
+    raise DefinitionError(
+        f"{what}: expected a string, number, bool or JSON list/dict, got {type(value).__name__}{hint}"
+    )
+
+
+def _str_map(values: Mapping[str, Any] | None, what: str) -> dict[str, str]:
+    if values is None:
+        return {}
+    if values.__class__ is dict and all(v.__class__ is str for v in values.values()):
+        return {str(k): v for k, v in values.items()}  # the common case, without per-value dispatch
+    if not isinstance(values, Mapping):
+        raise DefinitionError(f"{what} must be a dict of name -> value, got {type(values).__name__}")
+    return {str(k): _value(v, f"{what}[{k!r}]") for k, v in values.items()}
+
+
+def _str_pairs(values: Mapping[str, Any] | None, what: str) -> tuple[tuple[str, str], ...]:
+    """``_str_map`` as the ``(name, value)`` pairs a task kind stores (what its ``parameters`` converter makes)."""
+    if values is None:
+        return ()
+    if values.__class__ is dict:
+        for k, v in values.items():
+            if k.__class__ is not str or v.__class__ is not str:
+                break
+        else:  # the common case: plain strings, kept in the user's order
+            return tuple(values.items())
+    return tuple(_str_map(values, what).items())
+
+
+def _argv(params: Mapping[str, Any] | Iterable[Any] | None, what: str = "params") -> list[str]:
+    """A dict becomes ``--name value`` pairs, a list is argv as given."""
+    if isinstance(params, Mapping):
+        argv: list[str] = []
+        for name, value in _str_map(params, what).items():
+            argv += [f"--{name}", value]
+        return argv
+    if isinstance(params, str):
+        raise DefinitionError(f"{what}: expected a list of arguments or a dict, got a string {params!r}")
+    return [_value(v, what) for v in (params or ())]
+
+
+def json_copy(value: Any, what: str) -> Any:
+    """A detached, JSON-only copy of a raw value (raw settings are emitted verbatim, so they must be JSON)."""
+    try:
+        return json.loads(json.dumps(value))
+    except (TypeError, ValueError) as exc:
+        raise DefinitionError(f"{what} must be JSON (dicts, lists, strings, numbers, booleans): {exc}") from None
+
+
+def raw_pairs(fields: Mapping[str, Any] | None, what: str) -> tuple[tuple[str, Any], ...]:
+    if fields is None:
+        return ()
+    if not isinstance(fields, Mapping):
+        raise DefinitionError(f"{what} must be a dict of Jobs API field -> value, got {type(fields).__name__}")
+    return tuple((str(k), json_copy(v, f"{what}[{k!r}]")) for k, v in fields.items())
+
+
+# The options every task method shares, in the order ``_declare`` takes them after (key, kind, location).
+TASK_OPTIONS = ("depends_on", "run_if", "retry", "timeout", "compute", "libraries", "notifications", "health",
+                "values", "description", "disabled", "extra")
+
+
+class TaskDeclarations:
+    """Mixin: one method per task kind.  Subclasses implement ``_declare``."""
+
+    def _declare(
+        self,
+        key: str,
+        kind: TaskKind,
+        location: Location | None,
+        depends_on: "DependsOn" = None,
+        run_if: "RunIf | str | None" = None,
+        retry: "Retry | int | None" = None,
+        timeout: int | None = None,
+        compute: "Compute | None" = None,
+        libraries: "Iterable[Library]" = (),
+        notifications: "Notifications | None" = None,
+        health: "Health | None" = None,
+        values: Values = None,
+        description: str | None = None,
+        disabled: bool = False,
+        extra: Mapping[str, Any] | None = None,
+    ) -> "TaskHandle":
+        """Record one task.  The methods below pass the shared options positionally, in the order of
+        :data:`TASK_OPTIONS` (one call level per declaration, no keyword packing: a 1,000-task job is built in
+        a few milliseconds)."""
+        raise NotImplementedError
+
+    # -- code on clusters or serverless -------------------------------------------------------------------------
+
+    def python_file(
+        self,
+        key: str,
+        path: str,
+        /,
+        *,
+        params: Mapping[str, Any] | Iterable[str] | None = None,
+        depends_on: "DependsOn" = None,
+        run_if: "RunIf | str | None" = None,
+        retry: "Retry | int | None" = None,
+        timeout: int | None = None,
+        compute: "Compute | None" = None,
+        libraries: "Iterable[Library]" = (),
+        notifications: "Notifications | None" = None,
+        health: "Health | None" = None,
+        values: Values = None,
+        description: str | None = None,
+        disabled: bool = False,
+        extra: Mapping[str, Any] | None = None,
+    ) -> "TaskHandle":
+        """A Python (PySpark) script task.  ``path`` is relative to the project root (uploaded; with a Git
+        source: relative to the repository) or an absolute workspace path.  ``params`` as a dict become
+        ``--name value`` arguments, as a list they are argv."""
+        return self._declare(  # positional: see TaskDeclarations._declare
+            key, PythonFileTask(path, tuple(_argv(params))), caller_location(), depends_on, run_if, retry, timeout,
+            compute, libraries, notifications, health, values, description, disabled, extra
+        )
+
+    def notebook(
+        self,
+        key: str,
+        path: str,
+        /,
+        *,
+        params: Mapping[str, Any] | None = None,
+        warehouse: str | None = None,
+        depends_on: "DependsOn" = None,
+        run_if: "RunIf | str | None" = None,
+        retry: "Retry | int | None" = None,
+        timeout: int | None = None,
+        compute: "Compute | None" = None,
+        libraries: "Iterable[Library]" = (),
+        notifications: "Notifications | None" = None,
+        health: "Health | None" = None,
+        values: Values = None,
+        description: str | None = None,
+        disabled: bool = False,
+        extra: Mapping[str, Any] | None = None,
+    ) -> "TaskHandle":
+        """A notebook task (``params`` are widgets, ``base_parameters``).  Without compute it runs on serverless
+        notebook compute; ``warehouse`` runs a SQL notebook on a SQL warehouse."""
+        return self._declare(  # positional: see TaskDeclarations._declare
+            key, NotebookTask(path, _str_pairs(params, "params"), warehouse), caller_location(), depends_on, run_if,
+            retry, timeout, compute, libraries, notifications, health, values, description, disabled, extra
+        )
+
+    def python_wheel(
+        self,
+        key: str,
+        package: str,
+        entry_point: str,
+        /,
+        *,
+        params: Mapping[str, Any] | Iterable[str] | None = None,
+        depends_on: "DependsOn" = None,
+        run_if: "RunIf | str | None" = None,
+        retry: "Retry | int | None" = None,
+        timeout: int | None = None,
+        compute: "Compute | None" = None,
+        libraries: "Iterable[Library]" = (),
+        notifications: "Notifications | None" = None,
+        health: "Health | None" = None,
+        values: Values = None,
+        description: str | None = None,
+        disabled: bool = False,
+        extra: Mapping[str, Any] | None = None,
+    ) -> "TaskHandle":
+        """Call ``entry_point`` of the wheel package ``package`` (install the wheel with
+        ``libraries=[Library.whl(...)]`` or the serverless ``Environment(dependencies=...)``).
+
+        ``params`` as a list are positional ``parameters``; as a dict they are ``named_parameters``
+        (``--name=value``, and job parameters are pushed down to them)."""
+        if isinstance(params, Mapping):
+            kind = PythonWheelTask(package, entry_point, named_parameters=_str_map(params, "params"))
+        else:
+            kind = PythonWheelTask(package, entry_point, parameters=tuple(_argv(params)))
+        return self._declare(  # positional: see TaskDeclarations._declare
+            key, kind, caller_location(), depends_on, run_if, retry, timeout, compute, libraries, notifications,
+            health, values, description, disabled, extra
+        )
+
+    def spark_jar(
+        self,
+        key: str,
+        main_class: str,
+        /,
+        *,
+        params: Mapping[str, Any] | Iterable[str] | None = None,
+        depends_on: "DependsOn" = None,
+        run_if: "RunIf | str | None" = None,
+        retry: "Retry | int | None" = None,
+        timeout: int | None = None,
+        compute: "Compute | None" = None,
+        libraries: "Iterable[Library]" = (),
+        notifications: "Notifications | None" = None,
+        health: "Health | None" = None,
+        values: Values = None,
+        description: str | None = None,
+        disabled: bool = False,
+        extra: Mapping[str, Any] | None = None,
+    ) -> "TaskHandle":
+        """Run ``main_class``'s ``main`` (the JAR comes from ``libraries=[Library.jar(...)]``).  ``params`` as a
+        list are argv; a dict becomes ``--name value`` pairs."""
+        return self._declare(  # positional: see TaskDeclarations._declare
+            key, SparkJarTask(main_class, tuple(_argv(params))), caller_location(), depends_on, run_if, retry,
+            timeout, compute, libraries, notifications, health, values, description, disabled, extra
+        )
+
+    def dbt(
+        self,
+        key: str,
+        /,
+        commands: Iterable[str] | str,
+        *,
+        project_directory: str | None = None,
+        profiles_directory: str | None = None,
+        warehouse: str | None = None,
+        catalog: str | None = None,
+        schema: str | None = None,
+        depends_on: "DependsOn" = None,
+        run_if: "RunIf | str | None" = None,
+        retry: "Retry | int | None" = None,
+        timeout: int | None = None,
+        compute: "Compute | None" = None,
+        libraries: "Iterable[Library]" = (),
+        notifications: "Notifications | None" = None,
+        health: "Health | None" = None,
+        description: str | None = None,
+        disabled: bool = False,
+        extra: Mapping[str, Any] | None = None,
+    ) -> "TaskHandle":
+        """dbt ``commands`` (1..10, each starting with ``dbt``) in ``project_directory``.  With a warehouse (default:
+        the target's, unless ``profiles_directory`` is given) Databricks generates the profile; ``catalog`` and
+        ``schema`` then pick where models land.  Needs compute for the dbt CLI (e.g. a serverless
+        ``Environment(dependencies=["dbt-databricks>=1.8"])``)."""
+        kind = DbtTask(tuple(commands) if not isinstance(commands, str) else (commands,), project_directory,
+                       profiles_directory, warehouse, catalog, schema)
+        return self._declare(  # positional: see TaskDeclarations._declare
+            key, kind, caller_location(), depends_on, run_if, retry, timeout, compute, libraries, notifications,
+            health, None, description, disabled, extra
+        )
+
+    # -- SQL warehouse tasks ------------------------------------------------------------------------------------
+
+    def sql(
+        self,
+        key: str,
+        template: str,
+        /,
+        *,
+        params: Mapping[str, Any] | None = None,
+        vars: Mapping[str, Any] | None = None,
+        warehouse: str | None = None,
+        depends_on: "DependsOn" = None,
+        run_if: "RunIf | str | None" = None,
+        retry: "Retry | int | None" = None,
+        timeout: int | None = None,
+        notifications: "Notifications | None" = None,
+        health: "Health | None" = None,
+        description: str | None = None,
+        disabled: bool = False,
+        extra: Mapping[str, Any] | None = None,
+    ) -> "TaskHandle":
+        """A SQL file task from a jinja2 template under ``sql_templates/``, rendered per target at compile time.
+
+        Job parameters reach the SQL at run time as ``:name`` markers (``IDENTIFIER(:catalog || '.t')``);
+        ``params`` adds task-level ones; ``vars`` are compile-time template variables; ``warehouse``
+        overrides the target's SQL warehouse id."""
+        kind = SqlFileTask(template, _str_map(params, "params"), warehouse, dict(vars or {}))
+        return self._declare(  # positional: see TaskDeclarations._declare
+            key, kind, caller_location(), depends_on, run_if, retry, timeout, None, (), notifications, health, None,
+            description, disabled, extra
+        )
+
+    def sql_query(
+        self,
+        key: str,
+        /,
+        query_id: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        warehouse: str | None = None,
+        depends_on: "DependsOn" = None,
+        run_if: "RunIf | str | None" = None,
+        retry: "Retry | int | None" = None,
+        timeout: int | None = None,
+        notifications: "Notifications | None" = None,
+        health: "Health | None" = None,
+        description: str | None = None,
+        disabled: bool = False,
+        extra: Mapping[str, Any] | None = None,
+    ) -> "TaskHandle":
+        """Run a saved Databricks SQL query by id, on ``warehouse`` (default: the target's)."""
+        return self._declare(  # positional: see TaskDeclarations._declare
+            key, SqlQueryTask(query_id, _str_map(params, "params"), warehouse), caller_location(), depends_on,
+            run_if, retry, timeout, None, (), notifications, health, None, description, disabled, extra
+        )
+
+    def sql_alert(
+        self,
+        key: str,
+        /,
+        alert_id: str,
+        *,
+        subscribers: Subscribers = (),
+        pause_subscriptions: bool = False,
+        warehouse: str | None = None,
+        depends_on: "DependsOn" = None,
+        run_if: "RunIf | str | None" = None,
+        retry: "Retry | int | None" = None,
+        timeout: int | None = None,
+        notifications: "Notifications | None" = None,
+        health: "Health | None" = None,
+        description: str | None = None,
+        disabled: bool = False,
+        extra: Mapping[str, Any] | None = None,
+    ) -> "TaskHandle":
+        """Evaluate a legacy Databricks SQL alert by id.  ``subscribers``: user names (with ``@``), notification
+        destination ids, or :class:`Subscriber` values."""
+        kind = SqlAlertTask(alert_id, subscribers, pause_subscriptions, warehouse)
+        return self._declare(  # positional: see TaskDeclarations._declare
+            key, kind, caller_location(), depends_on, run_if, retry, timeout, None, (), notifications, health, None,
+            description, disabled, extra
+        )
+
+    def sql_dashboard(
+        self,
+        key: str,
+        /,
+        dashboard_id: str,
+        *,
+        subscribers: Subscribers = (),
+        custom_subject: str | None = None,
+        pause_subscriptions: bool = False,
+        params: Mapping[str, Any] | None = None,
+        warehouse: str | None = None,
+        depends_on: "DependsOn" = None,
+        run_if: "RunIf | str | None" = None,
+        retry: "Retry | int | None" = None,
+        timeout: int | None = None,
+        notifications: "Notifications | None" = None,
+        health: "Health | None" = None,
+        description: str | None = None,
+        disabled: bool = False,
+        extra: Mapping[str, Any] | None = None,
+    ) -> "TaskHandle":
+        """Refresh a legacy Databricks SQL dashboard by id (for AI/BI dashboards use :meth:`dashboard`)."""
+        kind = SqlDashboardTask(dashboard_id, subscribers, custom_subject, pause_subscriptions,
+                                _str_map(params, "params"), warehouse)
+        return self._declare(  # positional: see TaskDeclarations._declare
+            key, kind, caller_location(), depends_on, run_if, retry, timeout, None, (), notifications, health, None,
+            description, disabled, extra
+        )
+
+    def dashboard(
+        self,
+        key: str,
+        /,
+        dashboard_id: str,
+        *,
+        warehouse: str | None = None,
+        subscribers: Subscribers = (),
+        custom_subject: str | None = None,
+        paused: bool = False,
+        depends_on: "DependsOn" = None,
+        run_if: "RunIf | str | None" = None,
+        retry: "Retry | int | None" = None,
+        timeout: int | None = None,
+        notifications: "Notifications | None" = None,
+        health: "Health | None" = None,
+        description: str | None = None,
+        disabled: bool = False,
+        extra: Mapping[str, Any] | None = None,
+    ) -> "TaskHandle":
+        """Refresh an AI/BI (Lakeview) dashboard and send a snapshot to ``subscribers`` (``paused=True`` keeps
+        the subscription but sends nothing).  ``warehouse`` defaults to the dashboard's own."""
+        kind = DashboardTask(dashboard_id, warehouse, subscribers, custom_subject, paused)
+        return self._declare(  # positional: see TaskDeclarations._declare
+            key, kind, caller_location(), depends_on, run_if, retry, timeout, None, (), notifications, health, None,
+            description, disabled, extra
+        )
+
+    def alert(
+        self,
+        key: str,
+        /,
+        alert_id: str | None = None,
+        *,
+        workspace_path: str | None = None,
+        warehouse: str | None = None,
+        subscribers: Subscribers = (),
+        depends_on: "DependsOn" = None,
+        run_if: "RunIf | str | None" = None,
+        retry: "Retry | int | None" = None,
+        timeout: int | None = None,
+        notifications: "Notifications | None" = None,
+        health: "Health | None" = None,
+        description: str | None = None,
+        disabled: bool = False,
+        extra: Mapping[str, Any] | None = None,
+    ) -> "TaskHandle":
+        """Evaluate a Databricks SQL alert (v2) by ``alert_id`` or by ``workspace_path`` (exactly one)."""
+        kind = AlertTask(alert_id, workspace_path, warehouse, subscribers)
+        return self._declare(  # positional: see TaskDeclarations._declare
+            key, kind, caller_location(), depends_on, run_if, retry, timeout, None, (), notifications, health, None,
+            description, disabled, extra
+        )
+
+    def power_bi(
+        self,
+        key: str,
+        /,
+        *,
+        connection: str,
+        model: PowerBiModel | None = None,
+        tables: Iterable[Any] = (),
+        warehouse: str | None = None,
+        refresh_after_update: bool | None = None,
+        depends_on: "DependsOn" = None,
+        run_if: "RunIf | str | None" = None,
+        retry: "Retry | int | None" = None,
+        timeout: int | None = None,
+        notifications: "Notifications | None" = None,
+        health: "Health | None" = None,
+        description: str | None = None,
+        disabled: bool = False,
+        extra: Mapping[str, Any] | None = None,
+    ) -> "TaskHandle":
+        """Publish Unity Catalog ``tables`` (``"catalog.schema.table"`` or :class:`PowerBiTable`) to a Power BI
+        semantic ``model`` through the Unity Catalog ``connection`` (Public Preview)."""
+        kind = PowerBiTask(connection, model, tuple(tables), warehouse, refresh_after_update)
+        return self._declare(  # positional: see TaskDeclarations._declare
+            key, kind, caller_location(), depends_on, run_if, retry, timeout, None, (), notifications, health, None,
+            description, disabled, extra
+        )
+
+    # -- orchestration ------------------------------------------------------------------------------------------
+
+    def pipeline(
+        self,
+        key: str,
+        /,
+        pipeline_id: str | None = None,
+        *,
+        name: str | None = None,
+        full_refresh: bool = False,
+        depends_on: "DependsOn" = None,
+        run_if: "RunIf | str | None" = None,
+        retry: "Retry | int | None" = None,
+        timeout: int | None = None,
+        notifications: "Notifications | None" = None,
+        health: "Health | None" = None,
+        description: str | None = None,
+        disabled: bool = False,
+        extra: Mapping[str, Any] | None = None,
+    ) -> "TaskHandle":
+        """Update a Lakeflow Declarative Pipeline by id, or by ``name`` (looked up when deploying, so the same
+        code works in every workspace).  ``full_refresh=True`` recomputes every table."""
+        return self._declare(  # positional: see TaskDeclarations._declare
+            key, PipelineTask(pipeline_id, name, full_refresh), caller_location(), depends_on, run_if, retry,
+            timeout, None, (), notifications, health, None, description, disabled, extra
+        )
+
+    def run_job(
+        self,
+        key: str,
+        job: "Job | int | str",
+        /,
+        *,
+        params: Mapping[str, Any] | None = None,
+        depends_on: "DependsOn" = None,
+        run_if: "RunIf | str | None" = None,
+        retry: "Retry | int | None" = None,
+        timeout: int | None = None,
+        notifications: "Notifications | None" = None,
+        health: "Health | None" = None,
+        description: str | None = None,
+        disabled: bool = False,
+        extra: Mapping[str, Any] | None = None,
+    ) -> "TaskHandle":
+        """Run another job and wait for it: a flowdef :class:`Job` of this project (or its key, as a string),
+        whose id is looked up at deploy time, or a numeric job id.  ``params`` are that job's parameters."""
+        from flowdef.dsl.job import Job
+
+        if isinstance(job, Job):
+            kind = RunJobTask(job_key=job.key, job_parameters=_str_map(params, "params"))
+        elif isinstance(job, bool):
+            raise DefinitionError(f"run_job: expected a Job, a job key or a job id, got {job!r}")
+        elif isinstance(job, int):
+            kind = RunJobTask(job_id=job, job_parameters=_str_map(params, "params"))
+        elif isinstance(job, str):
+            kind = RunJobTask(job_key=job, job_parameters=_str_map(params, "params"))
+        else:
+            raise DefinitionError(f"run_job: expected a Job, a job key or a job id, got {type(job).__name__}")
+        return self._declare(  # positional: see TaskDeclarations._declare
+            key, kind, caller_location(), depends_on, run_if, retry, timeout, None, (), notifications, health, None,
+            description, disabled, extra
+        )
+
+    def clean_room_notebook(
+        self,
+        key: str,
+        /,
+        clean_room: str,
+        notebook: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        etag: str | None = None,
+        depends_on: "DependsOn" = None,
+        run_if: "RunIf | str | None" = None,
+        retry: "Retry | int | None" = None,
+        timeout: int | None = None,
+        notifications: "Notifications | None" = None,
+        health: "Health | None" = None,
+        description: str | None = None,
+        disabled: bool = False,
+        extra: Mapping[str, Any] | None = None,
+    ) -> "TaskHandle":
+        """Run the notebook ``notebook`` shared in the clean room ``clean_room`` (``etag`` pins a version)."""
+        kind = CleanRoomNotebookTask(clean_room, notebook, _str_map(params, "params"), etag)
+        return self._declare(  # positional: see TaskDeclarations._declare
+            key, kind, caller_location(), depends_on, run_if, retry, timeout, None, (), notifications, health, None,
+            description, disabled, extra
+        )
+
+    # -- the escape hatch ---------------------------------------------------------------------------------------
+
+    def raw_task(
+        self,
+        key: str,
+        fields: Mapping[str, Any],
+        /,
+        *,
+        depends_on: "DependsOn" = None,
+        run_if: "RunIf | str | None" = None,
+        retry: "Retry | int | None" = None,
+        timeout: int | None = None,
+        compute: "Compute | None" = None,
+        libraries: "Iterable[Library]" = (),
+        notifications: "Notifications | None" = None,
+        health: "Health | None" = None,
+        values: Values = None,
+        description: str | None = None,
+        disabled: bool = False,
+    ) -> "TaskHandle":
+        """A task kind flowdef does not type yet (preview kinds), emitted verbatim::
+
+            job.raw_task("train", {"ai_runtime_task": {"experiment": "/Users/a@b.c/exp", "deployments": [...]}},
+                         depends_on=[prepare])
+
+        ``fields`` hold exactly one ``*_task`` kind plus, optionally, other task fields flowdef does not type
+        (``compute``, ``environment_variables_key``, ``disable_auto_optimization``).  ``flowdef validate``
+        checks every field name and value against the Jobs API schema; typed options (dependencies, retries,
+        compute, ...) keep their keyword arguments.  To add an untyped field to a typed task, pass
+        ``extra={...}`` to its method instead."""
+        return self._declare(  # positional: see TaskDeclarations._declare
+            key, RawTask(raw_pairs(fields, "raw_task fields")), caller_location(), depends_on, run_if, retry,
+            timeout, compute, libraries, notifications, health, values, description, disabled
+        )
+
+
+def condition_op(op: str) -> str:
+    """``"=="`` and friends are spelled as the API's names; anything else is kept for validation to report."""
+    if hasattr(op, "value"):
+        op = op.value
+    return OP_ALIASES.get(op, op) if isinstance(op, str) else op
+

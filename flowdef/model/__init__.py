@@ -1,0 +1,1 @@
+"""flowdef.model.spec."""

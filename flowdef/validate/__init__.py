@@ -1,0 +1,82 @@
+"""Validation: every rule, every problem, all at once.
+
+``validate_project(project, target)`` returns a sorted list of diagnostics; it never raises for a bad
+definition.  Each rule family lives in its own module; graph rules go through :mod:`flowdef.graph` (networkx),
+SQL template rules through :mod:`flowdef.compile.templates` (jinja2).
+"""
+
+from __future__ import annotations
+
+from flowdef.load.config import Target
+from flowdef.diagnostics import Diagnostic, diag, sort_diagnostics
+from flowdef.load.loader import LoadedProject
+from flowdef.validate import compute, references, settings, structure, triggers
+
+
+def validate_project(project: LoadedProject, target: Target, *, templates: bool = True) -> list[Diagnostic]:
+    diags: list[Diagnostic] = list(project.diagnostics)
+    diags += project_rules(project, target)
+    diags += settings.check_project(project, target)  # task kinds, job settings, raw fields, run-job references
+    diags += compute.check_project(project, target)  # environments, clusters, libraries, warehouses
+    for job in project.jobs:
+        ctx = structure.JobContext(job, target, project.config)
+        diags += structure.check(ctx)
+        diags += references.check(ctx)
+        diags += triggers.check(ctx)
+        if templates:
+            from flowdef.validate import sql  # imports jinja2 only when SQL tasks are checked
+
+            diags += sql.check(ctx)
+    return sort_diagnostics(diags)
+
+
+def project_rules(project: LoadedProject, target: Target) -> list[Diagnostic]:
+    diags = []
+    by_name: dict[str, list] = {}
+    by_key: dict[str, list] = {}
+    for job in project.jobs:
+        by_name.setdefault(job.name, []).append(job)
+        by_key.setdefault(job.key, []).append(job)
+    for name, jobs in by_name.items():
+        if len(jobs) > 1:
+            first = jobs[0].location
+            for dup in jobs[1:]:
+                where = f" (first defined at {first})" if first else ""
+                diags.append(diag(
+                    "FD003",
+                    f"duplicate job name {name!r}{where}; job names must be unique in a project — rename one",
+                    dup.location, job=dup.key,
+                ))
+    for key, jobs in by_key.items():
+        if len(jobs) > 1 and len({j.name for j in jobs}) > 1:
+            for dup in jobs[1:]:
+                diags.append(diag(
+                    "FD005",
+                    f"duplicate job key {key!r}; give each job a distinct key=...",
+                    dup.location, job=dup.key,
+                ))
+    declared = {p.name for job in project.jobs for p in job.params}
+    for name, _ in target.params:
+        if project.jobs and name not in declared:
+            diags.append(diag(
+                "FD208",
+                f"target {target.name!r} overrides parameter {name!r}, which no job declares; "
+                "fix the name in the project config or declare it in a Job(params=...)",
+                _config_location(project, name),
+            ))
+    return diags
+
+
+def _config_location(project: LoadedProject, needle: str):
+    from flowdef._location import Location
+
+    src = project.config.source
+    if src is None:
+        return None
+    for i, line in enumerate(src.read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip().startswith(needle) or f" {needle} " in line or f"{needle} =" in line:
+            return Location(str(src), i)
+    return Location(str(src), 1)
+
+
+__all__ = ["validate_project", "diag"]
