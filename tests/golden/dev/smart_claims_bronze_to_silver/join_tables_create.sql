@@ -2,8 +2,8 @@
 CREATE OR REPLACE TABLE IDENTIFIER(:catalog || '.' || :schema_silver || '.claims_enriched') AS
 SELECT
   c.*,
-  p.* EXCEPT (POLICY_NO),
-  cu.* EXCEPT (customer_id),
+  p.* EXCEPT (POLICY_NO, _rescued_data),
+  cu.* EXCEPT (customer_id, _rescued_data),
   current_timestamp() AS processed_at
 FROM IDENTIFIER(:catalog || '.' || :schema_silver || '.claims_dedup') AS c
 JOIN IDENTIFIER(:catalog || '.' || :schema_bronze || '.policies') AS p
