@@ -23,7 +23,7 @@ def _yaml():
 def dump(data: Any, header: str = "") -> str:
     yaml = _yaml()
 
-    class _Dumper(yaml.SafeDumper):
+    class _Dumper(yaml.SafeDumper):  # type: ignore[name-defined]  # yaml is a module object here
         def increase_indent(self, flow: bool = False, indentless: bool = False):  # noqa: ARG002
             return super().increase_indent(flow, False)  # "key:\n  - item", as bundle templates write it
 
