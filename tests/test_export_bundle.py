@@ -194,3 +194,14 @@ def test_cli_export_refuses_an_invalid_project(example_project, tmp_path, capsys
     assert main(["export", "--out", str(out)]) == 1
     assert not out.exists()
     assert "broken.py:3" in capsys.readouterr().out
+
+
+def test_pyyaml_stays_out_of_import_flowdef_and_validate():
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom flowdef.cli import main\nassert main(['validate']) == 0\n"
+             "print('yaml' in sys.modules, 'databricks' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.stdout.split()[-2:] == ["False", "False"]

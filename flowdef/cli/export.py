@@ -15,7 +15,9 @@ HELP = "write the jobs as a Databricks Asset Bundle (or as raw JSON payloads)"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("paths", nargs="*", metavar="PATH", help="pipeline modules or folders (default: the config's)")
+    from flowdef.cli._args import add_paths
+
+    add_paths(p)
     p.add_argument("-t", "--target", help="export this target only (default: every target of the config)")
     p.add_argument("--format", choices=("bundle", "json"), default="bundle",
                    help="bundle: databricks.yml + resources/*.job.yml (default); json: jobs/create payloads")
@@ -25,10 +27,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args) -> int:
     from flowdef.cli._common import emit, project
 
-    loaded = project(args)
-    if isinstance(loaded, int):
-        return loaded
-    config, target, proj = loaded
+    opened = project(args)
+    config, target, proj = opened.config, opened.target, opened.loaded
     targets = [target] if args.target else list(config.targets)
     from flowdef.diagnostics import has_errors, summary
     from flowdef.validate import validate_project
