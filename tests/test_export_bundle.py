@@ -8,8 +8,6 @@ import os
 from pathlib import Path
 
 import attrs
-
-import attrs
 import pytest
 
 from flowdef.cli import main
