@@ -243,8 +243,11 @@ class SqlRunner:
             if isinstance(target, exp.Table):
                 self._ensure_schema_of(target)
         for call in list(node.find_all(exp.Anonymous)):
-            if call.name.lower() == "read_files":
+            name = call.name.lower()
+            if name == "read_files":
                 call.parent.replace(self._read_files(call)) if isinstance(call.parent, exp.Table) else _fail_rf()
+            elif name in ("assert_true", "raise_error"):
+                call.replace(_error_call(name, call.expressions))
         try:
             sql = node.sql("duckdb", unsupported_level=sqlglot.ErrorLevel.RAISE)
         except sqlglot.errors.UnsupportedError as exc:
@@ -385,6 +388,22 @@ class SqlRunner:
                 result.rows = [list(r) for r in rows[:MAX_OUTPUT_ROWS]]
                 result.truncated = truncated
         return result
+
+
+def _error_call(name: str, args: list[Any]) -> Any:
+    """Databricks ``assert_true(cond[, msg])`` (an error unless cond is TRUE; NULL otherwise) and
+    ``raise_error(msg)`` as DuckDB's ``error(msg)``."""
+    from sqlglot import exp
+
+    if name == "raise_error":
+        if len(args) != 1:
+            raise SqlTaskError("raise_error takes one argument")
+        return exp.Anonymous(this="error", expressions=[args[0]])
+    if not 1 <= len(args) <= 2:
+        raise SqlTaskError("assert_true takes one or two arguments")
+    message = args[1] if len(args) == 2 else exp.Literal.string(f"'{args[0].sql('databricks')}' is not true!")
+    return exp.Case(ifs=[exp.If(this=args[0], true=exp.Null())],
+                    default=exp.Anonymous(this="error", expressions=[message]))
 
 
 def _fail_rf() -> None:

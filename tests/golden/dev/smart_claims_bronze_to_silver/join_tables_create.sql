@@ -1,4 +1,7 @@
 -- claims_enriched = claims_dedup JOIN policies JOIN customers   [smart_claims_bronze_to_silver / join_tables_create, target dev]
+-- The lesson's failure drill: a run with simulate_failure=true fails here; repair it with simulate_failure=false.
+SELECT assert_true(:simulate_failure <> 'true', 'simulated failure (job parameter simulate_failure=true)');
+
 CREATE OR REPLACE TABLE IDENTIFIER(:catalog || '.' || :schema_silver || '.claims_enriched') AS
 SELECT
   c.*,
