@@ -278,7 +278,7 @@ class Engine:
         return [{"run_id": r["run_id"], "job": r["job"], "state": r["state"],
                  "result": r["result"] if r["state"] not in ("QUEUED", "RUNNING") else None,
                  "start": _iso(r["start_ms"]), "end": _iso(r["end_ms"]), "message": r["message"]}
-                for r in self.records.list(job, limit)]
+                for r in self.records.recent(job, limit)]
 
     def logs(self, run_id: int, task_key: str, attempt: int | None = None) -> dict[str, Any]:
         import json

@@ -151,7 +151,7 @@ class Records:
             return None
         return dict(zip([d[0] for d in cur.description], got))
 
-    def list(self, job: str | None = None, limit: int = 25) -> list[dict[str, Any]]:
+    def recent(self, job: str | None = None, limit: int = 25) -> list[dict[str, Any]]:
         sql = "SELECT run_id, job, state, result, message, start_ms, end_ms FROM runs"
         args: tuple[Any, ...] = ()
         if job:
