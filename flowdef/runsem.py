@@ -89,22 +89,7 @@ __all__ = [
 
 RUN: Literal["RUN"] = "RUN"
 
-RUN_IF_VALUES = (
-    "ALL_SUCCESS",
-    "AT_LEAST_ONE_SUCCESS",
-    "NONE_FAILED",
-    "ALL_DONE",
-    "AT_LEAST_ONE_FAILED",
-    "ALL_FAILED",
-)
-CONDITION_OPS = (
-    "EQUAL_TO",
-    "NOT_EQUAL",
-    "GREATER_THAN",
-    "GREATER_THAN_OR_EQUAL",
-    "LESS_THAN",
-    "LESS_THAN_OR_EQUAL",
-)
+from flowdef.jobsapi.facts import CONDITION_OPS, RUN_IF_VALUES  # noqa: E402
 #: ``max_retries: -1`` ("retry forever") is capped at this many attempts in a simulation.
 INFINITE_RETRY_CAP = 100
 
