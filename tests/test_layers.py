@@ -9,7 +9,7 @@ The pipeline, bottom to top (a module may import only from its own rank or below
     4  wire                                                   encode/decode task JSON
     5  compile                                                pure model -> payloads
     6  validate                                               collected diagnostics
-    7  deploy testing runsem operate local convert            talking to (fake) workspaces, running
+    7  deploy testing runs operate local convert              talking to (fake) workspaces, running
     8  cli                                                    argument parsing, printing, exit codes
     9  __main__
 
@@ -33,7 +33,7 @@ RANK = {
     "wire": 4,
     "compile": 5,
     "validate": 6,
-    "deploy": 7, "testing": 7, "runsem": 7, "operate": 7, "local": 7, "convert": 7,
+    "deploy": 7, "testing": 7, "runsem": 7, "runs": 7, "operate": 7, "local": 7, "convert": 7,
     "cli": 8,
     "__main__": 9,
 }
@@ -68,6 +68,11 @@ def flowdef_imports(path: Path) -> set[str]:
         elif isinstance(node, ast.Import):
             found.update(a.name for a in node.names if a.name == "flowdef" or a.name.startswith("flowdef."))
     return found
+
+
+def _is_module(dotted: str) -> bool:
+    path = PACKAGE.parent.joinpath(*dotted.split("."))
+    return path.is_dir() or path.with_suffix(".py").is_file()
 
 
 def layer(module: str) -> str:
@@ -126,7 +131,9 @@ def test_no_import_cycles_between_modules():
             if isinstance(node, ast.ImportFrom):
                 base = ".".join(package[: len(package) - node.level + 1]) if node.level else ""
                 mod = ".".join(x for x in (base, node.module or "") if x)
-                targets = [mod]
+                # `from package import submodule` needs the submodule, not the package's own names
+                subs = [f"{mod}.{a.name}" for a in node.names if _is_module(f"{mod}.{a.name}")]
+                targets = subs if len(subs) == len(node.names) else [mod, *subs]
             elif isinstance(node, ast.Import):
                 targets = [a.name for a in node.names]
             for t in targets:
