@@ -9,7 +9,7 @@ The pipeline, bottom to top (a module may import only from its own rank or below
     4  wire                                                   encode/decode task JSON
     5  compile                                                pure model -> payloads
     6  validate                                               collected diagnostics
-    7  deploy testing runsem operate local convert            talking to (fake) workspaces, running
+    7  deploy testing runs operate local convert              talking to (fake) workspaces, running
     8  cli                                                    argument parsing, printing, exit codes
     9  __main__
 
@@ -33,7 +33,7 @@ RANK = {
     "wire": 4,
     "compile": 5,
     "validate": 6,
-    "deploy": 7, "testing": 7, "runsem": 7, "operate": 7, "local": 7, "convert": 7,
+    "deploy": 7, "testing": 7, "runs": 7, "operate": 7, "local": 7, "convert": 7,
     "cli": 8,
     "__main__": 9,
 }
