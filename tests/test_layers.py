@@ -33,7 +33,7 @@ RANK = {
     "wire": 4,
     "compile": 5,
     "validate": 6,
-    "deploy": 7, "testing": 7, "runsem": 7, "runs": 7, "operate": 7, "local": 7, "convert": 7,
+    "deploy": 7, "testing": 7, "runs": 7, "operate": 7, "local": 7, "convert": 7,
     "cli": 8,
     "__main__": 9,
 }
