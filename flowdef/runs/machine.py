@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flowdef.runs import rules
+import flowdef.runs.rules as rules
 from flowdef.runs.policy import flag
 from flowdef.runs.values import Context, check_values, resolve, resolve_operand, resolve_task
 
