@@ -157,9 +157,10 @@ def test_dbutils_fs_on_volumes(tmp_path, ws):
     ("raise ValueError('boom')", "FAILED", "ValueError: boom"),
 ])
 def test_user_code_fails_its_attempt_not_the_engine(tmp_path, ws, code, state, error):
+    run_isolated(_request(tmp_path, ws, "pass"))  # the fork server is up: the 1 s timeout is the task's alone
     req = _request(tmp_path, ws, "print('before')\n" + code)
     req.stdout_path = str(tmp_path / "out.txt")
-    result = run_isolated(req, timeout=1)
+    result = run_isolated(req, timeout=1 if state == "TIMEDOUT" else 60)
     assert result.state == state
     assert (result.error is None) if error is None else (error in result.error)
     assert (tmp_path / "out.txt").read_text().startswith("before")
