@@ -204,8 +204,8 @@ def status_text(view: RunView) -> str:
         for c in children.get(t.task_key, []):
             walk(c, depth + 1)
 
-    for r in roots:
-        walk(r, 0)
+    for root in roots:
+        walk(root, 0)
     if view.repairs:
         lines.append("Repair history:")
         for r in view.repairs:
