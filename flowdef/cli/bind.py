@@ -7,17 +7,31 @@ deployed as another job.  Shows the diff and asks on a terminal unless ``--yes``
 
 from __future__ import annotations
 
+import argparse
 import sys
+
+from flowdef.cli._args import add_lock_timeout, add_target
+
+HELP = "adopt an existing workspace job as one of this project's jobs"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("job", help="job key in this project")
+    p.add_argument("job_id", type=int, help="id of the existing workspace job")
+    add_target(p)
+    p.add_argument("--yes", "-y", action="store_true")
+    add_lock_timeout(p)
 
 
 def run(args) -> int:
-    from flowdef.cli._common import UsageError, find_job
+    from flowdef.cli._common import UsageError, find_job, project
     from flowdef.deploy.session import confirm, connect, fail, prepare
 
-    prepared = prepare(args)
-    if isinstance(prepared, int):
-        return prepared
-    config, target, proj, desired = prepared
+    opened = project(args)
+    desired = prepare(opened, args.command)
+    if isinstance(desired, int):
+        return desired
+    config, target, proj = opened.config, opened.target, opened.loaded
     try:
         job = find_job(proj, args.job)
     except UsageError as exc:
