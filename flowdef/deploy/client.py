@@ -40,6 +40,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
+from flowdef.deploy.manifest import plain_path
 from flowdef.errors import WorkspaceError
 
 _TRANSIENT_CODES = {"INTERNAL_ERROR", "BAD_GATEWAY", "DEADLINE_EXCEEDED", "TEMPORARILY_UNAVAILABLE",
@@ -83,12 +84,48 @@ def _error_code(err: BaseException) -> str:
     return str(getattr(err, "error_code", "") or "")
 
 
+_STATUS_BY_CODE = {"TOO_MANY_REQUESTS": 429, "REQUEST_LIMIT_EXCEEDED": 429, "TEMPORARILY_UNAVAILABLE": 503,
+                   "SERVICE_UNAVAILABLE": 503, "INTERNAL_ERROR": 500, "INTERNAL_SERVER_ERROR": 500,
+                   "BAD_GATEWAY": 502, "DEADLINE_EXCEEDED": 504}
+
+
 def _status(err: BaseException) -> int | None:
+    """The HTTP status behind an SDK error (the SDK keeps the error code and class, not the status)."""
     for holder in (err, getattr(err, "response", None)):
         code = getattr(holder, "status_code", None)
         if isinstance(code, int):
             return code
-    return None
+    from databricks.sdk import errors
+
+    for cls, status in ((errors.TooManyRequests, 429), (errors.TemporarilyUnavailable, 503),
+                        (errors.DeadlineExceeded, 504), (errors.InternalError, 500)):
+        if isinstance(err, cls):
+            return status
+    return _STATUS_BY_CODE.get(_error_code(err))
+
+
+def could_not_connect(err: BaseException) -> bool:
+    """A connection that was never made (name does not resolve, refused, connect timeout) - unlike a connection
+    dropped after the request was sent, which is just a transient failure."""
+    import requests
+
+    if isinstance(err, requests.ConnectTimeout):
+        return True
+    if not isinstance(err, requests.ConnectionError):
+        return False
+    seen: list[BaseException] = []
+    todo: list[Any] = [err]
+    while todo:
+        item = todo.pop()
+        if not isinstance(item, BaseException) or item in seen:
+            continue
+        seen.append(item)
+        name = type(item).__name__
+        if name in ("NewConnectionError", "NameResolutionError", "ConnectTimeoutError", "gaierror",
+                    "ConnectionRefusedError"):
+            return True
+        todo += [getattr(item, "reason", None), item.__cause__, item.__context__, *item.args]
+    return False
 
 
 def is_not_found(err: BaseException) -> bool:
@@ -136,6 +173,12 @@ def short_error(err: BaseException) -> str:
         return "connection lost"
     status, code = _status(err), _error_code(err)
     return " ".join(str(x) for x in (status, code) if x) or type(err).__name__
+
+
+def _what(path: str) -> str:
+    """``/api/2.2/jobs/list`` -> ``jobs/list``: how a retry line names a request without a label."""
+    parts = path.strip("/").split("/")
+    return "/".join(parts[2:]) if len(parts) > 2 and parts[0] == "api" else path
 
 
 def _first_line(text: str) -> str:
@@ -255,6 +298,15 @@ class Workspace:
             kwargs["host"] = host
         if profile:
             kwargs["profile"] = profile
+        import inspect
+
+        if "http_adapter" in inspect.signature(Config.__init__).parameters:
+            # the SDK mounts its own pooled adapter for https:// only; ours serves http:// (a local fake) too,
+            # with as many connections as threads that use them
+            import requests.adapters
+
+            kwargs["http_adapter"] = requests.adapters.HTTPAdapter(pool_connections=pool_size,
+                                                                   pool_maxsize=pool_size, pool_block=True)
         guess = _configured_host(host, profile)
         if check_host and guess:
             check_reachable(guess)  # before Config(), whose probe would otherwise spend its budget first
@@ -307,7 +359,8 @@ class Workspace:
             out = self.api.do(method, path, **kw)
         except Exception as exc:  # noqa: BLE001 - unwrapped and re-raised
             err = _unwrap(exc)
-            if is_connection_error(err) and not self._answered:
+            if could_not_connect(err) and not self._answered:
+                # a host that never answered: a typo, a VPN that is down - no retry budget is worth spending
                 raise WorkspaceError(f"cannot reach {self.host}: {describe(err).split(': ', 1)[-1]}") from None
             if not is_connection_error(err):
                 self._answered = True
@@ -320,7 +373,7 @@ class Workspace:
         left = deadline - time.monotonic()
         if left <= 0:
             return None
-        after = getattr(err, "retry_after_secs", None) if _status(err) in (429, 503) else None
+        after = getattr(err, "retry_after_secs", None)  # the SDK sets it from Retry-After on 429/503
         wait = float(after) if after is not None else min(10.0, 0.25 * 2 ** (attempt - 1))
         return max(0.0, min(wait + random.random() * min(1.0, wait / 4), left))
 
@@ -342,7 +395,7 @@ class Workspace:
                 if wait is None:
                     raise WorkspaceError(f"gave up after {self.retry_timeout:g}s of retries "
                                          f"(--retry-timeout): {describe(err)}") from None
-                self._retry_line(path.rsplit("/api/", 1)[-1], err, attempt, wait)
+                self._retry_line(_what(path), err, attempt, wait)
                 time.sleep(wait)
 
     # ------------------------------------------------------------------------------------------- jobs
@@ -510,17 +563,29 @@ class Workspace:
         self._import(path, data, fmt="SOURCE", language=language, overwrite=True)
 
     def create(self, path: str, data: bytes) -> bool:
-        """Create a FILE that must not exist yet: False when it does (the lock's test-and-set)."""
-        try:
-            self._import(path, data, fmt="RAW", language=None, overwrite=False)
-        except Exception as err:
-            if _error_code(err) == "RESOURCE_ALREADY_EXISTS":
-                return False
-            if is_transient(err) and self.read(path) is not None:
-                # our create may have been committed before the answer was lost; the caller re-reads the owner
-                return False
-            raise
-        return True
+        """Create a FILE that must not exist yet: False when it does (the lock's test-and-set).  An uncertain
+        answer is settled by reading the file back: there, it may be ours (the caller compares the content)."""
+        deadline = time.monotonic() + self.retry_timeout
+        attempt = 0
+        while True:
+            try:
+                self._import(path, data, fmt="RAW", language=None, overwrite=False)
+                return True
+            except WorkspaceError:
+                raise
+            except Exception as err:  # noqa: BLE001 - classified below
+                if _error_code(err) == "RESOURCE_ALREADY_EXISTS":
+                    return False
+                if not is_transient(err):
+                    raise
+                if self.read(path) is not None:
+                    return False
+                attempt += 1
+                wait = self._wait(err, attempt, deadline)
+                if wait is None:
+                    raise
+                self._retry_line("workspace/import", err, attempt, wait)
+                time.sleep(wait)
 
     def delete(self, path: str, recursive: bool = False) -> None:
         try:
@@ -530,6 +595,4 @@ class Workspace:
                 raise
 
 
-def _plain_path(path: str) -> str:
-    """Workspace paths compare without the ``/Workspace`` prefix (the API reports them without it)."""
-    return path[len("/Workspace"):] if path == "/Workspace" or path.startswith("/Workspace/") else path
+_plain_path = plain_path

@@ -32,6 +32,7 @@ from flowdef.deploy.manifest import (
     digest,
     manifest_path,
     permissions_digest,
+    plain_path,
     stat_of,
 )
 from flowdef.deploy.plan import (
@@ -455,7 +456,7 @@ class Deployer:
         for folder, objs in zip(done, self._map(self._list_quietly, done)):
             for path in paths:
                 if path.rsplit("/", 1)[0] == folder and path not in failed:
-                    info = (objs or {}).get(path)
+                    info = (objs or {}).get(plain_path(path))
                     if info is None:
                         manifest.stats.pop(path, None)
                     else:

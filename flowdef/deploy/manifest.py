@@ -87,6 +87,11 @@ def changed_artifacts(artifacts: dict[str, tuple[str, str]], manifest: Manifest)
     return sorted(p for p, (_, d) in artifacts.items() if manifest.files.get(p) != d)
 
 
+def plain_path(path: str) -> str:
+    """Workspace paths compare without the ``/Workspace`` prefix (the API reports them without it)."""
+    return path[len("/Workspace"):] if path == "/Workspace" or path.startswith("/Workspace/") else path
+
+
 def stat_of(info: dict) -> list:
     """What the manifest remembers of a listed workspace object: ``[size, modified_at]``."""
     return [info.get("size"), info.get("modified_at")]
@@ -108,7 +113,7 @@ def artifact_drift(artifacts: dict[str, tuple[str, str]], manifest: Manifest,
         folder = path.rsplit("/", 1)[0]
         if folder in listings:
             listed = listings[folder]
-            info = None if listed is None else listed.get(path)
+            info = None if listed is None else listed.get(plain_path(path))
             if info is None:
                 out[path] = "deleted in the workspace"
                 continue
