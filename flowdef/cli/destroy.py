@@ -65,7 +65,6 @@ def _destroy(args, opened) -> int:
             print("destroy cancelled; nothing was changed", file=sys.stderr)
             return 1
         failed: list[str] = []
-        failed_paths: set[str] = set()
         deleted: list = []
         with dep.lock("destroy", timeout=args.lock_timeout) as lock:
             state = dep.read_state(full_for=(), artifacts=False)
@@ -88,14 +87,13 @@ def _destroy(args, opened) -> int:
                     ws.delete(path)
                 except Exception as exc:  # noqa: BLE001
                     failed.append(f"{path}: {describe(exc)}")
-                    failed_paths.add(path)
                     return
                 progress.step(f"deleted        {path}")
 
             dep._map(delete_job, jobs)
             dep._map(delete_file, sorted(state.manifest.files))
-            if failed:  # keep a manifest of what is left so a rerun finishes the job
-                left = Manifest(files={p: h for p, h in state.manifest.files.items() if p in failed_paths})
+            if failed:  # keep the manifest (deletes are idempotent) so a rerun finishes the job and its folders
+                left = Manifest(files=dict(state.manifest.files))
                 ws.write(manifest_path(target.root_path), left.to_json())
             else:
                 ws.delete(manifest_path(target.root_path))

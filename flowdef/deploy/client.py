@@ -300,7 +300,7 @@ class Workspace:
             kwargs["profile"] = profile
         import inspect
 
-        if "http_adapter" in inspect.signature(Config.__init__).parameters:
+        if "http_adapter" in inspect.signature(Config).parameters:
             # the SDK mounts its own pooled adapter for https:// only; ours serves http:// (a local fake) too,
             # with as many connections as threads that use them
             import requests.adapters

@@ -163,6 +163,9 @@ class Deployer:
         manifest.found = data is not None
         return manifest
 
+    def _folder_reader(self, folder: str) -> Callable[[], Any]:
+        return lambda: self.ws.list_folder(folder)
+
     def read_state(self, full_for: Iterable[str] | None = None, *, artifacts: bool = True) -> State:
         """One wave of parallel reads: the manifest, the ``jobs/list`` pages (``expand_tasks``: a page carries the
         settings of up to 100 jobs, tasks included) and one listing per artifact folder.  Then ``jobs/get`` only
@@ -170,7 +173,7 @@ class Deployer:
         listing does not show yet."""
         folders = self.artifact_folders() if artifacts else []
         reads: list[Callable[[], Any]] = [self.read_manifest, lambda: list(self.ws.list_jobs(expand_tasks=True))]
-        reads += [lambda f=f: self.ws.list_folder(f) for f in folders]
+        reads += [self._folder_reader(f) for f in folders]
         results = self._map(lambda fn: fn(), reads, max(self.concurrency, READ_CONCURRENCY))
         manifest, listed = results[0], results[1]
         listings = dict(zip(folders, results[2:]))
@@ -310,7 +313,7 @@ class Deployer:
         total = (1 if plan.uploads else 0) + len(plan.jobs) + len(deletes)
         progress = Progress(total, self.stream, self.quiet)
         outcomes: list[Outcome] = []
-        self._uncertain: dict[str, tuple[int, str]] = {}
+        self._uncertain = {}
         self._lock_guard = lock
         try:
             failed_paths = self._upload(plan.uploads, arts, manifest, progress, dict(plan.upload_reasons))

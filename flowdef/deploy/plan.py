@@ -179,17 +179,24 @@ def build_plan(
     notes: list[str] = []
     foreign = foreign or {}
     suspects = suspects or {}
+    # managed jobs whose key the code does not define, by name: a flowdef_job tag edited by hand looks like this
+    orphans: dict[str, list[tuple[int, dict]]] = {}
+    for key in sorted(set(managed) - set(desired)):
+        for r in managed[key]:
+            orphans.setdefault(r.name.lower(), []).append((r.job_id, r.tags))
+    taken: set[int] = set()
     for key in sorted(desired):
         payload = desired[key]
         name = str(payload.get("name", ""))
         remotes = managed.get(key) or []
         others = foreign.get(name.lower(), [])
         edited = [(i, t) for i, t in others if t.get("flowdef_project") == project
-                  and t.get("flowdef_target") == target]
+                  and t.get("flowdef_target") == target] + orphans.get(name.lower(), [])
         if not remotes:
             clash = unmanaged_names.get(name.lower())
             if edited:
                 job_id, tags = edited[0]
+                taken.add(job_id)
                 jobs.append(JobPlan(key, CONFLICT, name, job_id, reason=(
                     f"job {job_id} has this name and this project's and target's tags, but flowdef_job="
                     f"{tags.get('flowdef_job')!r} instead of {key!r}: its identity tag was probably edited by "
@@ -223,8 +230,11 @@ def build_plan(
                          f"exist side by side - rename one if that is not intended")
     for key in sorted(set(managed) - set(desired)):
         for r in managed[key]:
-            deletes.append(JobPlan(key, DELETE, r.name, r.job_id, kind="removed",
-                                   reason="no longer defined in the code"))
+            why = "no longer defined in the code"
+            if r.job_id in taken:
+                why += (" - or its flowdef_job tag was edited by hand: it has the name of a job of the code "
+                        "(see the conflict above)")
+            deletes.append(JobPlan(key, DELETE, r.name, r.job_id, kind="removed", reason=why))
     return Plan(target=target, host=host, jobs=tuple(jobs), deletes=tuple(deletes), uploads=tuple(uploads),
                 permissions=tuple(permissions), removals=tuple(removals), notes=tuple(notes))
 
