@@ -32,6 +32,7 @@ COMMANDS = (
     "apply",
     "destroy",
     "bind",
+    "export",
 )
 
 

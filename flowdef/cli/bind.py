@@ -46,6 +46,7 @@ def _bind(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     from flowdef.deploy.engine import Deployer
+    from flowdef.jobsapi.facts import IDENTITY_TAGS
     from flowdef.deploy.plan import RemoteJob, render_text
 
     mine = [d for d in desired if d.key == job.key]
@@ -59,11 +60,11 @@ def _bind(args) -> int:
             print(f"error: job {args.job_id} does not exist in {ws.host}", file=sys.stderr)
             return 1
         tags = (existing.get("settings") or {}).get("tags") or {}
-        owner = (tags.get("flowdef_project"), tags.get("flowdef_target"), tags.get("flowdef_job"))
+        owner = tuple(tags.get(name) for name in IDENTITY_TAGS)
         # a job of this project and target whose flowdef_job names no job of the code: its tag was edited by
         # hand (plan says so and points here) - binding puts the right tag back
         edited = owner[:2] == (config.project, target.name) and owner[2] not in {d.key for d in desired}
-        if tags.get("flowdef_project") and owner != (config.project, target.name, job.key) and not edited:
+        if owner[0] and owner != (config.project, target.name, job.key) and not edited:
             print(f"error: job {args.job_id} is managed by flowdef project {owner[0]!r}, target {owner[1]!r}, "
                   f"job {owner[2]!r}; refusing to take it over", file=sys.stderr)
             return 1

@@ -47,6 +47,7 @@ from flowdef.deploy.plan import (
     is_managed,
 )
 from flowdef.errors import WorkspaceError
+from flowdef.jobsapi.facts import IDENTITY_TAGS, JOB_TAG
 
 READ_CONCURRENCY = 16
 DEFAULT_CONCURRENCY = 32  # jobs written at once: 50 jobs in 2 waves (the SDK-free retry loop handles 429s)
@@ -187,8 +188,8 @@ class Deployer:
             settings = job.get("settings") or {}
             tags = settings.get("tags") or {}
             if self._managed(settings):
-                light.setdefault(tags["flowdef_job"], []).append((job_id, settings, bool(job.get("has_more"))))
-            elif any(k in tags for k in ("flowdef_project", "flowdef_target", "flowdef_job")):
+                light.setdefault(tags[JOB_TAG], []).append((job_id, settings, bool(job.get("has_more"))))
+            elif any(k in tags for k in IDENTITY_TAGS):
                 foreign.setdefault(str(settings.get("name", "")).lower(), []).append((job_id, dict(tags)))
             else:
                 unmanaged.setdefault(str(settings.get("name", "")).lower(), []).append(job_id)
@@ -202,7 +203,7 @@ class Deployer:
         for key, job_id in hinted:
             hit = fetched.get(job_id)
             if hit is not None and self._managed(hit.get("settings") or {}) and \
-                    hit["settings"]["tags"]["flowdef_job"] == key:
+                    hit["settings"]["tags"][JOB_TAG] == key:
                 light.setdefault(key, []).append((job_id, hit["settings"], False))
         managed: dict[str, list[RemoteJob]] = {}
         for key, jobs in light.items():
@@ -380,7 +381,7 @@ class Deployer:
                 try:
                     return key, [int(j["job_id"]) for j in self.ws.list_jobs(name=name)
                                  if self._managed(j.get("settings") or {})
-                                 and j["settings"]["tags"]["flowdef_job"] == key]
+                                 and j["settings"]["tags"][JOB_TAG] == key]
                 except Exception:  # noqa: BLE001 - try again at the next round
                     return key, None
 
@@ -494,7 +495,7 @@ class Deployer:
         """After a create whose answer was lost: the job with our identity tags, if the create went through."""
         for job in self.ws.list_jobs(name=name):
             settings = job.get("settings") or {}
-            if self._managed(settings) and settings["tags"]["flowdef_job"] == key:
+            if self._managed(settings) and settings["tags"][JOB_TAG] == key:
                 return int(job["job_id"])
         return None
 

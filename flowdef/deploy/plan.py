@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 
-from flowdef.compile.compiler import IDENTITY_TAGS
+from flowdef.jobsapi.facts import IDENTITY_TAGS, JOB_TAG, PROJECT_TAG, TARGET_TAG
 from flowdef.deploy.diff import Change, diff, short
 from flowdef.deploy.mask import leaf_name, mask, mask_text
 from flowdef.deploy.normalize import JOB_DEFAULTS, TASK_DEFAULTS, comparable
@@ -35,7 +35,7 @@ class RemoteJob:
 
     @property
     def key(self) -> str | None:
-        return self.tags.get("flowdef_job")
+        return self.tags.get(JOB_TAG)
 
 
 @attrs.frozen
@@ -150,8 +150,7 @@ def _defaults_shown(changes: list[Change]) -> list[Change]:
 
 def is_managed(settings: dict, project: str, target: str) -> bool:
     tags = settings.get("tags") or {}
-    return tags.get("flowdef_project") == project and tags.get("flowdef_target") == target and bool(
-        tags.get("flowdef_job"))
+    return tags.get(PROJECT_TAG) == project and tags.get(TARGET_TAG) == target and bool(tags.get(JOB_TAG))
 
 
 def build_plan(
@@ -190,8 +189,8 @@ def build_plan(
         name = str(payload.get("name", ""))
         remotes = managed.get(key) or []
         others = foreign.get(name.lower(), [])
-        edited = [(i, t) for i, t in others if t.get("flowdef_project") == project
-                  and t.get("flowdef_target") == target] + orphans.get(name.lower(), [])
+        edited = [(i, t) for i, t in others if t.get(PROJECT_TAG) == project
+                  and t.get(TARGET_TAG) == target] + orphans.get(name.lower(), [])
         if not remotes:
             clash = unmanaged_names.get(name.lower())
             if edited:
@@ -199,7 +198,7 @@ def build_plan(
                 taken.add(job_id)
                 jobs.append(JobPlan(key, CONFLICT, name, job_id, reason=(
                     f"job {job_id} has this name and this project's and target's tags, but flowdef_job="
-                    f"{tags.get('flowdef_job')!r} instead of {key!r}: its identity tag was probably edited by "
+                    f"{tags.get(JOB_TAG)!r} instead of {key!r}: its identity tag was probably edited by "
                     f"hand; refusing to create a duplicate - set its flowdef_job tag back to {key!r}, or adopt it "
                     f"with `flowdef bind {key} {job_id}`")))
                 continue
@@ -226,7 +225,7 @@ def build_plan(
             if (job_id, tags) in edited:
                 continue
             notes.append(f"{key}: job {job_id} has the same name {name!r} but belongs to flowdef project "
-                         f"{tags.get('flowdef_project')!r}, target {tags.get('flowdef_target')!r}: both jobs will "
+                         f"{tags.get(PROJECT_TAG)!r}, target {tags.get(TARGET_TAG)!r}: both jobs will "
                          f"exist side by side - rename one if that is not intended")
     for key in sorted(set(managed) - set(desired)):
         for r in managed[key]:
