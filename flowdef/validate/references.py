@@ -20,7 +20,8 @@ import attrs
 
 from flowdef._location import Location
 from flowdef.diagnostics import Diagnostic, diag
-from flowdef.dsl.refs import ParsedRef, Ref, TaskValueRef, find_refs, is_single_ref
+from flowdef.dsl.refs import Ref, TaskValueRef
+from flowdef.jobsapi.refs import ParsedRef, find_refs, is_single_ref
 from flowdef.model.tasks import FunctionTask, NotebookTask, PythonFileTask, SqlFileTask
 from flowdef.validate import secrets
 from flowdef.validate.secrets import secret_name, value_secret
@@ -415,6 +416,12 @@ def check(ctx: JobContext) -> list[Diagnostic]:
         problem = secrets.value_secret(value) if isinstance(value, str) else None
         if problem:
             c._secret(f"looks like a literal {problem}", job.location, f"tags.{name}")
+    # descriptions are shown to every reader of the job (and echoed by plans): no credentials there either
+    for where, text, path in [(job.location, job.description, "description")] + [
+            (t.location or job.location, t.description, f"tasks.{t.key}.description") for t in job.tasks]:
+        problem = secrets.text_secret(text) if isinstance(text, str) else None
+        if problem:
+            c._secret(f"contains what looks like a literal {problem}", where, path)
     return c.finish()
 
 
