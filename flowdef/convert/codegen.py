@@ -45,6 +45,13 @@ _ALL = ("depends_on", "run_if", "retry", "timeout", "compute", "libraries", "not
         "description", "disabled", "extra")
 _NO_COMPUTE = ("depends_on", "run_if", "retry", "timeout", "notifications", "health", "description", "disabled",
                "extra")
+_METHOD = {
+    FunctionTask: "task", PythonFileTask: "python_file", NotebookTask: "notebook", SqlFileTask: "sql",
+    PythonWheelTask: "python_wheel", SparkJarTask: "spark_jar", SqlQueryTask: "sql_query", SqlAlertTask: "sql_alert",
+    SqlDashboardTask: "sql_dashboard", DbtTask: "dbt", PipelineTask: "pipeline", RunJobTask: "run_job",
+    ConditionTask: "condition", ForEachTask: "for_each", DashboardTask: "dashboard", AlertTask: "alert",
+    PowerBiTask: "power_bi", CleanRoomNotebookTask: "clean_room_notebook", RawTask: "raw_task",
+}
 # The options each DSL method takes (beyond its kind's own arguments).
 _OPTIONS = {
     "task": _ALL, "python_file": _ALL, "notebook": _ALL, "python_wheel": _ALL, "spark_jar": _ALL,
@@ -52,6 +59,15 @@ _OPTIONS = {
     "condition": ("depends_on", "run_if", "description", "disabled", "extra"),
     "for_each": ("depends_on", "run_if", "timeout", "notifications", "health", "description", "disabled", "extra"),
 }
+
+
+def _needs_compute(kind: Any) -> bool:
+    """Whether a kind must name compute (or get the job's default): the per-kind table's answer."""
+    try:
+        from flowdef.wire.kinds import needs_compute
+    except ImportError:  # the table is not there yet: the kinds' own attribute
+        return bool(getattr(kind, "needs_compute", False))
+    return needs_compute(kind)
 
 
 class CodegenError(ValueError):
@@ -256,13 +272,25 @@ class _Writer:
         job = self.job
         tasks = job.tasks
         referenced = self._referenced()
-        taken: set[str] = {"job", "INPUT"} | set(self.ns)
-        variables = {t.key: identifier(t.key, taken) for t in job.all_tasks() if t.key in referenced}
-        job_compute, hoisted = self._computes(taken)
         functions = [t for t in job.all_tasks() if isinstance(t.kind, FunctionTask)]
         modules = {t.kind.module for t in functions}  # type: ignore[union-attr]
         if len(modules) > 1:
             raise CodegenError(f"job {job.key}: its function tasks live in several modules ({', '.join(modules)})")
+        uses: dict[str, list[TaskSpec]] = {}
+        for t in functions:
+            name = t.kind.function  # type: ignore[union-attr]
+            if not name.isidentifier() or keyword.iskeyword(name):
+                raise CodegenError(f"task {t.key}: function {name!r} is not a module-level function")
+            uses.setdefault(name, []).append(t)
+        # A function run by one top-level task of its own name reads best decorated; otherwise it is defined once
+        # and declared by each task that runs it (job.task(key=...)(fn), .task(fn, key=...) in a for-each).
+        self.decorated = {ts[0].key for name, ts in uses.items()
+                          if len(ts) == 1 and ts[0].key == name and not ts[0].in_for_each}
+        self.defined: set[str] = set()
+        taken: set[str] = {"job", "INPUT"} | set(self.ns) | set(uses)
+        variables = {t.key: (t.kind.function if t.key in self.decorated else identifier(t.key, taken))  # type: ignore[union-attr]
+                     for t in job.all_tasks() if t.key in referenced or t.key in self.decorated}
+        job_compute, hoisted = self._computes(taken)
         body: list[str] = []
         for var, node in hoisted:
             body.append(statement(node, prefix=f"{var} = "))
@@ -274,6 +302,10 @@ class _Writer:
         self._live_job()
         values = self._values(referenced)
         for task in tasks:
+            for name in self._functions_of(task):
+                if name not in self.defined and task.key not in self.decorated:
+                    self.defined.add(name)
+                    body += ["", "", _stub(name, [], job), ""]
             text = self._task(task, variables, values, job_compute)
             body += ["", "", text, ""] if text.startswith("@") else ["", text]
             if task.key in variables:
@@ -281,10 +313,13 @@ class _Writer:
             nested = getattr(task.kind, "task", None)
             if isinstance(nested, TaskSpec) and nested.key in variables:
                 self.handles[nested.key] = f"{variables[task.key]}.nested"
+        while "" in body[:1]:
+            body.pop(0)
         header = [f'"""{_docstring(job)}"""', "", "from __future__ import annotations", ""]
-        names = sorted(n for n in self.used if n in self.ns and n != "TaskContext")
-        if functions:
-            names = sorted(set(names) | {"TaskContext"})
+        imported = {n for n in self.used if n in self.ns and n != "TaskContext"} | ({"TaskContext"} if functions
+                                                                                     else set())
+        # isort's order by type (what ruff writes): CONSTANTS, then Classes, then functions
+        names = sorted(imported, key=lambda n: (0 if n.isupper() else 1 if n[:1].isupper() else 2, n))
         header.append(statement(Group("from flowdef import (", [Atom(n) for n in names], ")"))
                       if len(", ".join(names)) > 80 else f"from flowdef import {', '.join(names)}")
         header.append("")
@@ -343,7 +378,7 @@ class _Writer:
         values worth a name of their own (used more than once)."""
         job = self.job
         default = job.compute
-        needing = [t for t in job.all_tasks() if getattr(t.kind, "needs_compute", False)]
+        needing = [t for t in job.all_tasks() if _needs_compute(t.kind)]
         if default is None and needing:
             shared = {repr(t.compute) for t in needing}
             first = needing[0].compute
@@ -371,7 +406,7 @@ class _Writer:
     def _inherits(task: TaskSpec, default: Any) -> bool:
         """The task's compute is the job's default: it is not written on the task."""
         return (task.compute is not None and default is not None and repr(task.compute) == repr(default)
-                and getattr(task.kind, "needs_compute", False))
+                and _needs_compute(task.kind))
 
     def _compute_node(self, c: Any) -> Node:
         name = self.compute_names.get(repr(c))
@@ -396,7 +431,9 @@ class _Writer:
             args.append(Kw("trigger", Group("[", [self.model(t) for t in job.triggers], "]")))
         if compute is not None:
             args.append(Kw("compute", self._compute_node(compute)))
-        used = {repr(t.compute) for t in job.all_tasks() if t.compute is not None} | {repr(compute)}
+        used = {repr(t.compute) for t in job.all_tasks()  # compute the compiler adds from the tasks themselves
+                if t.compute is not None and "compute" in _OPTIONS.get(_METHOD.get(type(t.kind), ""), _NO_COMPUTE)}
+        used.add(repr(compute))
         envs = [e for e in job.environments if repr(e) not in used]
         clusters = [c for c in job.job_clusters if repr(c) not in used]
         if envs:
@@ -444,29 +481,34 @@ class _Writer:
             finally:
                 self.in_for_each = False
             if n_method == "task":
-                raise CodegenError(f"task {kind.task.key}: a function as a for-each nested task is not imported")
+                fn = kind.task.kind
+                assert isinstance(fn, FunctionTask)
+                self.notes.append(f"task {kind.task.key}: the body of function {fn.function} is not in a payload")
+                n_args = [Atom(fn.function)]
+                if kind.task.key != fn.function:
+                    n_args.append(Kw("key", Str(kind.task.key)))
+                n_own = self._kws(params=_map(self, fn.parameters))
             nested = call(f".{n_method}", *n_args, *n_own, *n_options)
             return prefix + _chain(node, nested, len(prefix))
         return statement(node, prefix=prefix)
 
+    @staticmethod
+    def _functions_of(task: TaskSpec) -> list[str]:
+        nested = getattr(task.kind, "task", None)
+        return [t.kind.function for t in (task, nested) if isinstance(t, TaskSpec)  # type: ignore[union-attr]
+                and isinstance(t.kind, FunctionTask)]
+
     def _function(self, task: TaskSpec, options: list[Node], prefix: str, variables: dict[str, str]) -> str:
         kind = task.kind
         assert isinstance(kind, FunctionTask)
-        if not kind.function.isidentifier():
-            raise CodegenError(f"task {task.key}: function {kind.function!r} is not a module-level function")
-        extra = [] if task.key == kind.function else [Kw("key", Str(task.key))]
-        params = [Kw("params", self.value(dict(kind.parameters)))] if kind.parameters else []
-        decorator = "@job.task" if not (extra or params or options) else \
-            statement(call("@job.task", *extra, *params, *options))
+        params = self._kws(params=_map(self, kind.parameters))
         self.notes.append(f"task {task.key}: the body of function {kind.function} is not in a payload; write it "
                           f"(it ran {kind.module}.{kind.function})")
-        self.used.add("TaskContext")
-        return "\n".join([
-            decorator,
-            f"def {kind.function}(ctx: TaskContext) -> None:",
-            "    # imported from a payload, which does not hold a function's body: write it here",
-            f"    raise NotImplementedError({string(kind.function + ': write the task body')})",
-        ])
+        if task.key in self.decorated:
+            decorator = "@job.task" if not (params or options) else statement(call("@job.task", *params, *options))
+            return _stub(kind.function, [decorator], self.job)
+        declared = call("job.task", Kw("key", Str(task.key)), *params, *options)
+        return statement(_Applied(declared, kind.function), prefix=prefix)
 
     def _kind_call(self, task: TaskSpec) -> tuple[str, list[Node], list[Node]]:
         k = task.kind
@@ -574,19 +616,37 @@ class _Writer:
         if task.run_if is not None:
             out.append(("run_if", self._enum("RunIf", task.run_if) if task.run_if in RunIf.__members__
                         else Str(task.run_if)))
+        # Options a method does not take (a for-each's retries, a SQL task's compute) are still Jobs API task
+        # fields: they go to extra= as the compiler writes them.
+        raw: list[tuple[str, Any]] = []
         if task.retry is not None:
-            out.append(("retry", self.model(task.retry)))
+            if "retry" in allowed:
+                out.append(("retry", self.model(task.retry)))
+            else:
+                raw.append(("max_retries", task.retry.max_retries))
+                if task.retry.interval is not None:
+                    raw.append(("min_retry_interval_millis", int(task.retry.interval * 1000)))
+                if task.retry.on_timeout:
+                    raw.append(("retry_on_timeout", True))
         if task.timeout_seconds is not None:
-            out.append(("timeout", Atom(repr(task.timeout_seconds))))
+            if "timeout" in allowed:
+                out.append(("timeout", Atom(repr(task.timeout_seconds))))
+            else:
+                raw.append(("timeout_seconds", task.timeout_seconds))
         compute = task.compute
         if compute is not None and not self._inherits(task, job_compute):
             if "compute" in allowed:
                 out.append(("compute", self._compute_node(compute)))
-            elif isinstance(compute, Environment):
-                extra.insert(0, ("environment_key", compute.key))
-                self.notes.append(f"task {task.key}: its environment is set through extra=")
+            elif isinstance(compute, (Environment, JobCluster, ExistingCluster)):
+                field = {Environment: "environment_key", JobCluster: "job_cluster_key",
+                         ExistingCluster: "existing_cluster_id"}[type(compute)]
+                raw.append((field, getattr(compute, "key", None) or getattr(compute, "cluster_id", None)))
             else:
                 raise CodegenError(f"task {task.key}: {method} tasks take no compute, but it has {compute!r}")
+        if raw:
+            extra[:0] = raw
+            self.notes.append(f"task {task.key}: {', '.join(k for k, _ in raw)} set through extra= (the "
+                              f"{method} method has no option for it)")
         if task.libraries:
             if "libraries" not in allowed:
                 raise CodegenError(f"task {task.key}: {method} tasks take no libraries")
@@ -620,6 +680,28 @@ class _Writer:
         if isinstance(task.kind, ConditionTask):
             self.branch_keys.add(task.key)
         return [Kw(name, node) for name, node in out]
+
+
+class _Applied(Node):
+    """``job.task(key=..., ...)(fn)`` laid out over lines: the call, then the function it is applied to."""
+
+    def __init__(self, declared: Group, function: str) -> None:
+        self.declared, self.function = declared, function
+
+    def flat(self) -> str:
+        return f"{self.declared.flat()}({self.function})"
+
+    def render(self, col: int, base: int, trailer: int = 0) -> str:
+        return self.declared.render(col, base, len(self.function) + 2) + f"({self.function})"
+
+
+def _stub(name: str, decorators: list[str], job: JobSpec) -> str:
+    return "\n".join([
+        *decorators,
+        f"def {name}(ctx: TaskContext) -> None:",
+        "    # imported from a payload, which does not hold a function's body: write it here",
+        f"    raise NotImplementedError({string(name + ': write the task body')})",
+    ])
 
 
 def job_module(job: JobSpec) -> Generated:
