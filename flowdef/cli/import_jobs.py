@@ -38,6 +38,12 @@ def run(args) -> int:
     from flowdef.convert.importer import ImportError_, convert, job_key, read_file
     from flowdef.load.config import load_config
 
+    try:
+        import flowdef.wire.decode  # noqa: F401 - the per-kind table's decode direction does the reading
+    except ImportError:  # pragma: no cover - only in a build without it
+        print("error: import needs flowdef.wire.decode (the per-kind decode), which this build lacks",
+              file=sys.stderr)
+        return 1
     enter(args)
     config = load_config(Path.cwd(), Path(args.config) if getattr(args, "config", None) else None)
     target = config.target(args.target)

@@ -173,6 +173,8 @@ class _Writer:
     def value(self, v: Any) -> Node:
         if isinstance(v, str):
             return self.text(v)
+        if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+            return Atom(repr(int(v)))  # 60, as a person writes it (and equal to 60.0)
         if v is None or isinstance(v, (bool, int, float)):
             return Atom(repr(v))
         if isinstance(v, dict):

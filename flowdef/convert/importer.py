@@ -286,10 +286,11 @@ def convert(source: Source, config: ProjectConfig, target: Target, *, key: str,
     notes += generated.notes
     for where, ref in source.unresolved:
         notes.append(f"{where}: {ref} is not resolved (kept as text)")
-    for raw in decoded.raw_tasks:
+    raw_tasks = [t.key for t in job.all_tasks() if isinstance(t.kind, RawTask)]
+    for raw in raw_tasks:
         notes.append(f"task {raw}: kept as a raw task (no typed DSL method says the same)")
     text = generated.source
-    if source.unresolved or decoded.raw_tasks:
+    if source.unresolved:
         text = _with_comments(text, [f"{w}: {r} could not be resolved; it is kept as written"
                                      for w, r in source.unresolved])
     folder = config.pipelines[0] if config.pipelines and config.pipelines[0] != "." else ""
