@@ -34,6 +34,12 @@ COMMANDS = (
     "bind",
     "export",
     "import_jobs",
+    "run",
+    "status",
+    "runs",
+    "logs",
+    "repair",
+    "cancel",
 )
 
 

@@ -38,6 +38,7 @@ def run(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     from flowdef.deploy.engine import Deployer
+    from flowdef.jobsapi.facts import IDENTITY_TAGS
     from flowdef.deploy.plan import RemoteJob, render_text
 
     mine = [d for d in desired if d.key == job.key]
@@ -49,8 +50,8 @@ def run(args) -> int:
             print(f"error: job {args.job_id} does not exist in {ws.host}", file=sys.stderr)
             return 1
         tags = (existing.get("settings") or {}).get("tags") or {}
-        owner = (tags.get("flowdef_project"), tags.get("flowdef_target"), tags.get("flowdef_job"))
-        if tags.get("flowdef_project") and owner != (config.project, target.name, job.key):
+        owner = tuple(tags.get(name) for name in IDENTITY_TAGS)
+        if owner[0] and owner != (config.project, target.name, job.key):
             print(f"error: job {args.job_id} is managed by flowdef project {owner[0]!r}, target {owner[1]!r}, "
                   f"job {owner[2]!r}; refusing to take it over", file=sys.stderr)
             return 1

@@ -136,7 +136,8 @@ class _Writer:
     def text(self, value: str) -> Node:
         """A string, with the references it holds as typed expressions."""
         from flowdef.dsl.job import InputRef
-        from flowdef.dsl.refs import JobParamRef, TaskValueRef, classify
+        from flowdef.dsl.refs import JobParamRef, TaskValueRef
+        from flowdef.jobsapi.refs import classify
 
         parts: list[tuple[bool, str]] = []
         pos = 0
@@ -359,7 +360,7 @@ class _Writer:
         return keys
 
     def _value_refs(self) -> set[tuple[str, str]]:
-        from flowdef.dsl.refs import classify
+        from flowdef.jobsapi.refs import classify
 
         found = set()
         for text in _strings(self.job):

@@ -203,7 +203,7 @@ def _vars_to_params(body: dict) -> None:
 
 
 def _quote(name: str) -> str:
-    from flowdef.dsl.refs import quote_name
+    from flowdef.jobsapi.refs import quote_name
 
     return quote_name(name)
 

@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
+from flowdef.jobsapi.facts import CONDITION_OPS, RUN_IF_VALUES
 from flowdef.runs.policy import flag
 
 __all__ = [
@@ -20,11 +21,7 @@ __all__ = [
 ]
 
 RUN: Literal["RUN"] = "RUN"
-RUN_IF_VALUES = ("ALL_SUCCESS", "AT_LEAST_ONE_SUCCESS", "NONE_FAILED", "ALL_DONE", "AT_LEAST_ONE_FAILED",
-                 "ALL_FAILED")
 SUCCESS_RULES = frozenset({"ALL_SUCCESS", "AT_LEAST_ONE_SUCCESS", "NONE_FAILED"})
-CONDITION_OPS = ("EQUAL_TO", "NOT_EQUAL", "GREATER_THAN", "GREATER_THAN_OR_EQUAL", "LESS_THAN",
-                 "LESS_THAN_OR_EQUAL")
 #: result states of a task that did not run
 SKIPPED_STATES = frozenset({"EXCLUDED", "UPSTREAM_FAILED", "UPSTREAM_CANCELED", "DISABLED"})
 #: result states of a task attempt that ran
@@ -268,7 +265,7 @@ def expand_only(tasks: Sequence[Mapping[str, Any]], only: Iterable[str]) -> set[
     for item in only:
         up, down = item.startswith("+"), item.endswith("+") and len(item) > 1
         key = item[1 if up else 0: len(item) - 1 if down else len(item)]
-        if key not in g._succ:
+        if key not in g:
             raise KeyError(key)
         selected.add(key)
         if up:

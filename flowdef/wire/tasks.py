@@ -12,7 +12,7 @@ from typing import Any, Callable
 from flowdef.load.config import Target
 from flowdef.model.spec import JobSpec, TaskSpec
 from flowdef.jobsapi.placeholders import job_placeholder, pipeline_placeholder
-from flowdef.dsl.refs import quote_name
+from flowdef.jobsapi.refs import quote_name
 from flowdef.model.tasks import (
     AlertTask, CleanRoomNotebookTask, ConditionTask, DashboardTask, DbtTask, ForEachTask, FunctionTask,
     NotebookTask, PipelineTask, PowerBiTask, PythonFileTask, PythonWheelTask, RunJobTask, SparkJarTask,
@@ -20,8 +20,9 @@ from flowdef.model.tasks import (
 )
 
 ENTRY_SCRIPT = "lib/flowdef_entry.py"
-EXTERNAL = ("/", "dbfs:", "s3:", "s3a:", "abfss:", "gs:", "wasbs:", "file:")  # used as is, never uploaded
-CLOUD = ("dbfs:", "s3:", "s3a:", "abfss:", "gs:", "wasbs:")
+from flowdef.jobsapi.facts import (  # noqa: E402 - used as is, never uploaded
+    CLOUD_PATH_PREFIXES as CLOUD, EXTERNAL_PATH_PREFIXES as EXTERNAL,
+)
 
 CompileTask = Callable[[JobSpec, TaskSpec, Target], dict]
 
