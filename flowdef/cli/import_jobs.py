@@ -146,7 +146,8 @@ def _verify(config, target, imported) -> int:
 
 def differences(before: dict, after: dict) -> list[str]:
     """Where a compiled payload differs from the imported one; flowdef's identity tags are not a difference."""
-    identity = ("flowdef_project", "flowdef_target", "flowdef_job")
+    from flowdef.jobsapi.facts import IDENTITY_TAGS as identity
+
     a = json.loads(json.dumps(before))
     b = json.loads(json.dumps(after))
     for doc in (a, b):

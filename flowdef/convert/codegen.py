@@ -39,7 +39,7 @@ from flowdef.convert.codegen_parts import (
     _argv_node, _chain, _cron_forms, _docstring, _inputs, _map, _operand, _opt_str, _strings, _subs, _true,
 )
 
-_REF = re.compile(r"\{\{([^{}]*)\}\}")
+_MARK = "\x00"  # brackets an expression's number while a string is split into text and typed references
 _SYMBOL = {v: k for k, v in OP_ALIASES.items()}
 _ALL = ("depends_on", "run_if", "retry", "timeout", "compute", "libraries", "notifications", "health", "values",
         "description", "disabled", "extra")
@@ -137,37 +137,40 @@ class _Writer:
         """A string, with the references it holds as typed expressions."""
         from flowdef.dsl.job import InputRef
         from flowdef.dsl.refs import JobParamRef, TaskValueRef
-        from flowdef.jobsapi.refs import classify
+        from flowdef.jobsapi.refs import substitute
 
-        parts: list[tuple[bool, str]] = []
-        pos = 0
-        for m in _REF.finditer(value if self.refs else ""):
-            ref = classify(m.group(1))
+        exprs: list[str] = []
+
+        def expression(ref) -> str | None:
             expr = None
             if ref.kind == "job.parameters" and len(ref.parts) == 3 and ref.parts[2] in self.job.param_names():
-                if JobParamRef(ref.parts[2]) == m.group(0):
+                if JobParamRef(ref.parts[2]) == ref.text:
                     expr = "job.params" + _attr(ref.parts[2], self._params_cls)
             elif ref.kind == "tasks.values" and len(ref.parts) == 4 and ref.parts[1] in self.handles:
-                if TaskValueRef(ref.parts[1], ref.parts[3]) == m.group(0):
+                if TaskValueRef(ref.parts[1], ref.parts[3]) == ref.text:
                     expr = self.handles[ref.parts[1]] + ".values" + _attr(ref.parts[3], self._values_cls)
-            elif ref.kind == "input" and self.in_for_each and InputRef(tuple(ref.parts[1:])) == m.group(0):
+            elif ref.kind == "input" and self.in_for_each and InputRef(tuple(ref.parts[1:])) == ref.text:
                 expr = "INPUT" + "".join(_attr(p, str) for p in ref.parts[1:])
                 self.used.add("INPUT")
             if expr is None:
-                continue
-            if m.start() > pos:
-                parts.append((False, value[pos:m.start()]))
-            parts.append((True, expr))
-            pos = m.end()
-        if not parts:
+                return None
+            exprs.append(expr)
+            return f"{_MARK}{len(exprs) - 1}{_MARK}"
+
+        marked = substitute(value, expression) if self.refs and _MARK not in value else value
+        parts: list[tuple[bool, str]] = []
+        for i, piece in enumerate(marked.split(_MARK) if exprs else [value]):
+            if i % 2:
+                parts.append((True, exprs[int(piece)]))
+            elif piece:
+                parts.append((False, piece))
+        if not exprs:
             return Str(value)
-        if pos < len(value):
-            parts.append((False, value[pos:]))
         if len(parts) == 1:
             return Atom(parts[0][1])
         literal = "".join(p for is_expr, p in parts if not is_expr)
-        exprs = "".join(p for is_expr, p in parts if is_expr)
-        if any(c in literal for c in '{}"\\') or '"' in exprs or not literal.isprintable():
+        code = "".join(p for is_expr, p in parts if is_expr)
+        if any(c in literal for c in '{}"\\') or '"' in code or not literal.isprintable():
             return Atom(" + ".join(p if is_expr else string(p) for is_expr, p in parts))
         return Atom('f"' + "".join("{" + p + "}" if is_expr else p for is_expr, p in parts) + '"')
 
@@ -360,12 +363,11 @@ class _Writer:
         return keys
 
     def _value_refs(self) -> set[tuple[str, str]]:
-        from flowdef.jobsapi.refs import classify
+        from flowdef.jobsapi.refs import find_refs
 
         found = set()
         for text in _strings(self.job):
-            for m in _REF.finditer(text):
-                ref = classify(m.group(1))
+            for ref in find_refs(text):
                 if ref.kind == "tasks.values" and len(ref.parts) == 4:
                     found.add((ref.parts[1], ref.parts[3]))
         return found

@@ -31,7 +31,7 @@ from flowdef.load.config import ProjectConfig, Target
 from flowdef.model.spec import JobSpec, TaskSpec
 from flowdef.model.tasks import DbtTask, RawTask, SqlAlertTask, SqlDashboardTask, SqlFileTask, SqlQueryTask
 
-_IDENTITY = ("flowdef_project", "flowdef_target", "flowdef_job")
+from flowdef.jobsapi.facts import IDENTITY_TAGS as _IDENTITY
 
 
 @frozen

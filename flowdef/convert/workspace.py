@@ -53,6 +53,8 @@ def bind(ws: Any, job_id: int, *, project: str, target: str, key: str) -> None:
     by these tags and updates it, as it does every job it deployed."""
     job = ws.get_job(job_id) or {}
     tags = dict((job.get("settings") or {}).get("tags") or {})
-    tags.update({"flowdef_project": project, "flowdef_target": target, "flowdef_job": key})
+    from flowdef.jobsapi.facts import JOB_TAG, PROJECT_TAG, TARGET_TAG
+
+    tags.update({PROJECT_TAG: project, TARGET_TAG: target, JOB_TAG: key})
     ws.call("POST", "/api/2.2/jobs/update", body={"job_id": job_id, "new_settings": {"tags": tags}},
             idempotent=True)
