@@ -57,7 +57,7 @@ from flowdef.jobsapi.placeholders import (
     resolve_deploy_references,
     resolve_placeholders,
 )
-from flowdef.dsl.refs import quote_name
+from flowdef.jobsapi.refs import fill_job_parameters
 from flowdef.model.settings import GitSource, Health, Notifications, Webhook
 from flowdef.wire.tasks import (
     ENTRY_SCRIPT,
@@ -134,10 +134,7 @@ def resolve_params(text: str, job: JobSpec, target: Target) -> str:
     if "{{" not in text:
         return text
     overrides = target.params_dict
-    for p in job.params:
-        value = overrides.get(p.name, p.default)
-        text = text.replace("{{job.parameters." + quote_name(p.name) + "}}", value)
-    return text
+    return fill_job_parameters(text, {p.name: overrides.get(p.name, p.default) for p in job.params})
 
 
 def _monitored_job(j: Any) -> str:
