@@ -12,7 +12,15 @@ class FlowdefError(Exception):
 
 
 class DefinitionError(FlowdefError, TypeError):
-    """The DSL was called in a way that cannot be recorded (e.g. ``depends_on=42``)."""
+    """The DSL was called in a way that cannot be recorded (e.g. ``depends_on=42``).
+
+    ``location`` is the user's line and ``code`` the diagnostic code the loader reports it with (FD602 by default:
+    misuse that stops the module; FD601 for a wrong argument type raised outside a loader)."""
+
+    def __init__(self, message: str, *, location: object = None, code: str = "FD602") -> None:
+        super().__init__(message)
+        self.location = location
+        self.code = code
 
 
 class ConfigError(FlowdefError):

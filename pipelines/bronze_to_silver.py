@@ -17,7 +17,7 @@ job = Job(
     description="Smart claims: deduplicate claims and join claims, policies and customers into silver.",
     params={"catalog": "smart_claims_dev", "schema_bronze": "01_bronze", "schema_silver": "02_silver"},
     tags={"domain": "insurance", "layer": "silver"},
-    trigger=Cron.daily(at="06:00", tz="America/Sao_Paulo"),
+    trigger=Cron.daily(at="06:00", timezone="America/Sao_Paulo"),
     compute=serverless,
     max_concurrent_runs=1,
     timeout=3600,

@@ -84,7 +84,7 @@ def build(plan) -> Job:
     names = sorted(params)
     trigger = {
         "none": None,
-        "cron": Cron.daily(at="03:15", tz="Europe/Berlin"),
+        "cron": Cron.daily(at="03:15", timezone="Europe/Berlin"),
         "periodic": Periodic(6, "HOURS"),
         "file": FileArrival("/Volumes/{{job.parameters.catalog}}/landing/in/", min_time_between_triggers=120),
         "table": TableUpdate(["{{job.parameters.catalog}}.bronze.claims"], wait_after_last_change=60),

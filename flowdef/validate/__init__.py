@@ -8,7 +8,7 @@ SQL template rules through :mod:`flowdef.compile.templates` (jinja2).
 from __future__ import annotations
 
 from flowdef.load.config import Target
-from flowdef.diagnostics import Diagnostic, diag, sort_diagnostics
+from flowdef.diagnostics import Diagnostic, diag, sort_diagnostics, without_cascades
 from flowdef.load.loader import LoadedProject
 from flowdef.validate import compute, references, settings, structure, triggers
 
@@ -27,7 +27,7 @@ def validate_project(project: LoadedProject, target: Target, *, templates: bool 
             from flowdef.validate import sql  # imports jinja2 only when SQL tasks are checked
 
             diags += sql.check(ctx)
-    return sort_diagnostics(diags)
+    return sort_diagnostics(without_cascades(diags))
 
 
 def project_rules(project: LoadedProject, target: Target) -> list[Diagnostic]:
