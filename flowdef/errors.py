@@ -26,10 +26,12 @@ class DefinitionError(FlowdefError, TypeError):
 class ConfigError(FlowdefError):
     """The project configuration (``[tool.flowdef]`` / ``flowdef.toml``) is unusable."""
 
-    def __init__(self, message: str, *, file: str | None = None, line: int | None = None) -> None:
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+                 problems: tuple["ConfigError", ...] = ()) -> None:
         super().__init__(message)
         self.file = file
         self.line = line
+        self.problems = problems or (self,)  # every problem found in the file, this one first
 
 
 class UserCodeError(FlowdefError):

@@ -29,8 +29,12 @@ def project(args) -> tuple[ProjectConfig, Target, LoadedProject] | int:
     except ConfigError as exc:
         from flowdef._location import Location
 
-        loc = Location(exc.file, exc.line or 1) if exc.file else None
-        print(format_text([diag("FD004", str(exc), loc)]), file=sys.stderr)
+        problems = [diag("FD004", str(p), Location(p.file, p.line or 1) if p.file else None) for p in exc.problems]
+        fmt = getattr(args, "format", "text")
+        if fmt in ("json", "github"):  # machine-read output stays machine-readable
+            emit(problems, fmt)
+        else:
+            print(format_text(problems), file=sys.stderr)
         return 1
     try:
         target = config.target(getattr(args, "target", None))

@@ -722,5 +722,21 @@ def check_task_function(function: Callable, location: Location | None) -> None:
                      p.kind is p.KEYWORD_ONLY for p in params) else f"its signature is {name}{signature}")
         report("FD603", f"function task {name!r} cannot be called with the task context: the job runs "
                         f"{name}(ctx) with one TaskContext argument, but {needs}; write def {name}(ctx): ... "
-                        "and read parameters from ctx.params", location)
+                        "and read parameters from ctx.params", _def_line(function, location))
+
+
+def _def_line(function: Callable, location: Location | None) -> Location | None:
+    """The ``def`` line itself: a decorated function's code starts at its first decorator."""
+    import linecache
+
+    if location is None:
+        return None
+    pattern = re.compile(r"\s*(async\s+)?def\s+" + re.escape(getattr(function, "__name__", "")) + r"\b")
+    for line in range(location.line, location.line + 50):
+        text = linecache.getline(location.file, line)
+        if not text:
+            break
+        if pattern.match(text):
+            return Location(location.file, line)
+    return location
 

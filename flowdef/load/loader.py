@@ -20,6 +20,7 @@ from flowdef._location import Location
 from flowdef.load.config import ProjectConfig
 from flowdef.diagnostics import Diagnostic, diag
 from flowdef._check import collecting
+from flowdef.load.literals import duplicate_keys
 from flowdef.errors import DefinitionError
 from flowdef.model.spec import JobSpec
 
@@ -64,8 +65,14 @@ def discover(config: ProjectConfig, paths: list[str] | None = None) -> tuple[lis
                     files.append(f.resolve())
         elif p.is_file() and p.suffix == ".py":
             files.append(p.resolve())
-        else:
+        elif paths:
             problems.append(diag("FD004", f"no such pipeline file or directory: {raw}"))
+        else:  # a folder the config names: say where
+            index = list(config.pipelines).index(raw)
+            problems.append(diag(
+                "FD004", f"no such pipeline folder or file: {raw!r} (relative to the project root {config.root}); "
+                "fix 'pipelines' in the project config or create the folder",
+                config.location("pipelines", str(index), value=True) or config.location("pipelines", value=True)))
     return sorted(dict.fromkeys(files)), problems
 
 
@@ -173,6 +180,7 @@ def load(config: ProjectConfig, paths: list[str] | None = None) -> LoadedProject
                 diags.append(_import_failure(exc, name, path, config.root))
                 continue
         diags += collected.diagnostics
+        diags += duplicate_keys(path)
         module_file = getattr(module, "__file__", None)
         if module_file and Path(module_file).resolve() != path:
             diags.append(diag(

@@ -122,7 +122,7 @@ class ClusterSpec:
 
     def __attrs_post_init__(self) -> None:
         check_fields(
-            self, {"spark_version": "15.4.x-scala2.12"},
+            self, {"spark_version": "15.4.x-scala2.12", "num_workers": 1},
             spark_version=STR, node_type_id=OPT_STR, driver_node_type_id=OPT_STR, num_workers=OPT_INT,
             autoscale=optional(instance(Autoscale, "Autoscale(min_workers, max_workers)")), policy_id=OPT_STR,
             apply_policy_default_values=OPT_BOOL, instance_pool_id=OPT_STR, driver_instance_pool_id=OPT_STR,
