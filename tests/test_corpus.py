@@ -5,6 +5,7 @@ header says exactly which diagnostics ``flowdef validate`` must report::
     # expect: FD402 @ sql_templates/x.sql:3      code @ file:line (relative to the fixture folder)
     # target: nowarehouse                        validate against this target of the fixture flowdef.toml
     # config: cfg/x.toml                         with this project config instead of flowdef.toml
+    # says: must be True or False                words one of the reported messages must contain
     # requires: flowdef.quartz.parse             skip while that module (or name in it) does not exist
 
 Each fixture runs through the real CLI (``flowdef validate PATH --format json``) and the (code, file, line) set
@@ -33,6 +34,7 @@ _EXPECT = re.compile(r"^#\s*expect:\s*(FD\d{3})\s*@\s*(?:(\S+):)?(\d+)\s*$")
 _TARGET = re.compile(r"^#\s*target:\s*(\S+)\s*$")
 _REQUIRES = re.compile(r"^#\s*requires:\s*(\S+)\s*$")
 _CONFIG = re.compile(r"^#\s*config:\s*(\S+)\s*$")
+_SAYS = re.compile(r"^#\s*says:\s*(.+?)\s*$")
 
 BAD_FIXTURES = sorted(BAD.glob("FD*.py"))
 GOOD_FIXTURES = sorted(p for p in GOOD.glob("*.py") if not p.name.startswith("_"))
@@ -42,6 +44,7 @@ class Header(tuple):
     """(expected, target, requires) plus ``config``: a fixture's leading comments."""
 
     config: str = "flowdef.toml"
+    says: tuple[str, ...] = ()
 
 
 def header(path: Path) -> Header:
@@ -51,6 +54,7 @@ def header(path: Path) -> Header:
     target = None
     requires = []
     config = "flowdef.toml"
+    says = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.startswith("#"):
             break
@@ -62,10 +66,13 @@ def header(path: Path) -> Header:
             requires.append(m.group(1))
         elif m := _CONFIG.match(line):
             config = m.group(1)
+        elif m := _SAYS.match(line):
+            says.append(m.group(1))
         elif line.startswith("# expect"):
             raise AssertionError(f"{path.name}: malformed expectation {line!r}")
     result = Header((expected, target, requires))
     result.config = config
+    result.says = tuple(says)
     return result
 
 
@@ -128,6 +135,9 @@ def test_bad_fixture_reports_exactly_its_problem(fixture: Path, capsys):
     for d in diags:  # every diagnostic carries a fix-it message and its code's documented name
         assert d["name"] == CODES[d["code"]][0]
         assert len(d["message"]) > 30
+    messages = "\n".join(d["message"] for d in diags)
+    for words in head.says:  # the message says what is wrong in the fixture's words
+        assert words in messages, f"{fixture.name}: no message says {words!r}:\n{messages}"
 
 
 def test_a_broken_module_does_not_hide_the_others(capsys):

@@ -619,22 +619,26 @@ class Job(TaskDeclarations):
             libraries = (libraries,)
         if isinstance(run_if, RunIf):
             run_if = run_if.value
+
+        def arg(name: str) -> str:  # how messages name an option: "task 'load': timeout="
+            return f"task {key!r}: {name}="
+
         return TaskSpec(
             key=key,
             kind=kind,
             depends_on=self._dependencies(depends_on, location),
-            run_if=_opt(run_if, _RUN_IF, "run_if"),
-            retry=_opt(retry, _RETRY, "retry"),
-            timeout_seconds=_opt(timeout, INT, "timeout"),
-            compute=_opt(compute, _COMPUTE, "compute"),
-            description=_opt(description, STR, "description"),
-            disabled=check(disabled, BOOL, "disabled", False),
-            values=_declared_values(_opt(values, _VALUES, "values")),
+            run_if=_opt(run_if, _RUN_IF, arg("run_if")),
+            retry=_opt(retry, _RETRY, arg("retry")),
+            timeout_seconds=_opt(timeout, INT, arg("timeout")),
+            compute=_opt(compute, _COMPUTE, arg("compute")),
+            description=_opt(description, STR, arg("description")),
+            disabled=check(disabled, BOOL, arg("disabled"), False),
+            values=_declared_values(_opt(values, _VALUES, arg("values"))),
             location=location,
-            libraries=tuple(check(libraries, _LIBRARIES, "libraries", ())) if libraries is not None else (),
-            notifications=_opt(notifications, _NOTIFICATIONS, "notifications"),
-            health=_opt(health, _HEALTH, "health"),
-            extra=_raw(extra, "extra"),
+            libraries=tuple(check(libraries, _LIBRARIES, arg("libraries"), ())) if libraries is not None else (),
+            notifications=_opt(notifications, _NOTIFICATIONS, arg("notifications")),
+            health=_opt(health, _HEALTH, arg("health")),
+            extra=_raw(extra, arg("extra")),
             in_for_each=in_for_each,
         )
 
