@@ -82,6 +82,8 @@ def build(plan) -> Job:
     for name in plan["params"]:
         params.setdefault(name, f"value_{name}")
     names = sorted(params)
+    # the fixture config's prod target overrides db_password, and every target is checked on every run
+    params.setdefault("db_password", "{{secrets/claims/db_password}}")
     trigger = {
         "none": None,
         "cron": Cron.daily(at="03:15", timezone="Europe/Berlin"),

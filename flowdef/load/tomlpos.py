@@ -59,13 +59,16 @@ class _Scanner:
                 index = self._array_tables.get(path, -1) + 1
                 self._array_tables[path] = index
                 table = (*path, str(index))
-                self.keys.setdefault(path, self.line())
+                for depth in range(1, len(path) + 1):
+                    self.keys.setdefault(path[:depth], self.line())
                 self.keys[table] = self.line()
             elif self.text[self.i] == "[":
                 self.i += 1
                 path = self.key_path("]")
                 self.i += 1
                 table = path
+                for depth in range(1, len(path)):  # [a.b] defines a too (where it is first implied)
+                    self.keys.setdefault(path[:depth], self.line())
                 self.keys[table] = self.line()
             else:
                 self.key_value(table)
