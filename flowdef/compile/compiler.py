@@ -95,7 +95,7 @@ __all__ = [
 ]
 
 FLOWDEF_DIR = Path(__file__).resolve().parent.parent
-IDENTITY_TAGS = ("flowdef_project", "flowdef_target", "flowdef_job")
+from flowdef.jobsapi.facts import IDENTITY_TAGS, INIT_SCRIPT_STORES as _INIT_SCRIPT_STORES  # noqa: E402
 _DBT_SKIP = {"target", "dbt_packages", "logs", "__pycache__"}
 
 
@@ -195,10 +195,6 @@ def _environment(env: Environment) -> dict:
     put(spec, "dependencies", list(env.dependencies))
     put(spec, "java_dependencies", list(env.java_dependencies))
     return {"environment_key": env.key, "spec": spec}
-
-
-_INIT_SCRIPT_STORES = (("/Volumes/", "volumes"), ("s3:", "s3"), ("s3a:", "s3"), ("abfss:", "abfss"),
-                       ("gs:", "gcs"), ("dbfs:", "dbfs"), ("file:", "file"), ("/", "workspace"))
 
 
 def _init_script(path: str, target: Target) -> dict:
@@ -383,7 +379,7 @@ def payload(job: JobSpec, target: Target, config: ProjectConfig) -> dict:
     put(out, "description", job.description)
     tags = dict(job.tags)
     tags.update(dict(target.tags))
-    tags.update({"flowdef_project": config.project, "flowdef_target": target.name, "flowdef_job": job.key})
+    tags.update(zip(IDENTITY_TAGS, (config.project, target.name, job.key)))
     out["tags"] = tags
     overrides = target.params_dict
     put(out, "parameters", [{"name": p.name, "default": overrides.get(p.name, p.default)} for p in job.params])

@@ -233,11 +233,7 @@ class RunJobTask:
     needs_compute = False
 
 
-CONDITION_OPS = ("EQUAL_TO", "NOT_EQUAL", "GREATER_THAN", "GREATER_THAN_OR_EQUAL", "LESS_THAN", "LESS_THAN_OR_EQUAL")
-OP_ALIASES = {
-    "==": "EQUAL_TO", "!=": "NOT_EQUAL", ">": "GREATER_THAN", ">=": "GREATER_THAN_OR_EQUAL",
-    "<": "LESS_THAN", "<=": "LESS_THAN_OR_EQUAL",
-}
+from flowdef.jobsapi.facts import CONDITION_OP_SYMBOLS as OP_ALIASES, CONDITION_OPS  # noqa: E402,F401
 
 
 @frozen

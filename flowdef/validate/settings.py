@@ -35,11 +35,10 @@ from flowdef.model.triggers import JobCompletion
 from flowdef.validate.structure import JobContext
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+\Z")
-MAX_DBT_COMMANDS = 10
-MAX_ALERT_SUBSCRIBERS = 100
-MAX_GIT_URL, MAX_GIT_BRANCH, MAX_GIT_TAG, MAX_GIT_COMMIT = 300, 255, 255, 64
-MAX_ENVIRONMENT_VARIABLES = 10
-IDENTITY_TAGS = ("flowdef_project", "flowdef_target", "flowdef_job")
+from flowdef.jobsapi.facts import (  # noqa: E402 - Jobs API limits, written once
+    IDENTITY_TAGS, MAX_ALERT_SUBSCRIBERS, MAX_DBT_COMMANDS, MAX_ENVIRONMENT_VARIABLES, MAX_GIT_BRANCH, MAX_GIT_COMMIT,
+    MAX_GIT_TAG, MAX_GIT_URL,
+)
 POWER_BI_STORAGE_MODES = ("DIRECT_QUERY", "DUAL", "IMPORT")
 POWER_BI_AUTH = ("OAUTH", "PAT")
 

@@ -20,28 +20,16 @@ from flowdef.model.tasks import (
     SqlDashboardTask, SqlFileTask, SqlQueryTask,
 )
 
-MAX_TASKS = 1000
-MAX_JOB_CLUSTERS = 100
-MAX_ENVIRONMENTS = 10
-MAX_TAGS = 25
-MAX_NAME_BYTES = 4096
-MAX_JOB_DESCRIPTION = 27_700
-MAX_TASK_DESCRIPTION = 1000
-MAX_BASE_PARAMETERS_BYTES = 1024 * 1024
-MAX_FOR_EACH_CONCURRENCY = 100  # often quoted, not in the API reference: a warning
-INT32_MAX = 2**31 - 1
-IDENTITY_TAGS = 3  # flowdef_project, flowdef_target, flowdef_job (added by the compiler)
+from flowdef.jobsapi.facts import (  # noqa: E402 - the Jobs API's limits and enums, written once
+    CONDITION_OP_LOOKALIKES as _OP_SYMBOLS, CONDITION_OPS, FAILURE_RUN_IF, INT32_MAX, MAX_BASE_PARAMETERS_BYTES,
+    MAX_CONCURRENT_RUNS, MAX_ENVIRONMENTS, MAX_FOR_EACH_CONCURRENCY, MAX_JOB_CLUSTERS, MAX_JOB_DESCRIPTION,
+    MAX_NAME_BYTES, MAX_TAGS, MAX_TASK_DESCRIPTION, MAX_TASKS, PARAM_NAME, RUN_IF_VALUES, STRING_CONDITION_OPS,
+    TASK_KEY, is_external_path,
+)
+from flowdef.jobsapi.facts import IDENTITY_TAGS as _IDENTITY_TAG_NAMES  # noqa: E402
 
-TASK_KEY = re.compile(r"[\w\-]{1,100}\Z", re.ASCII)
-PARAM_NAME = re.compile(r"[\w\-.]+\Z", re.ASCII)
-RUN_IF = {r.value for r in RunIf}
-FAILURE_RUN_IF = {"AT_LEAST_ONE_FAILED", "ALL_FAILED"}
-CONDITION_OPS = ("EQUAL_TO", "NOT_EQUAL", "GREATER_THAN", "GREATER_THAN_OR_EQUAL", "LESS_THAN",
-                 "LESS_THAN_OR_EQUAL")
-_OP_SYMBOLS = {"==": "EQUAL_TO", "=": "EQUAL_TO", "!=": "NOT_EQUAL", "<>": "NOT_EQUAL", ">": "GREATER_THAN",
-               ">=": "GREATER_THAN_OR_EQUAL", "<": "LESS_THAN", "<=": "LESS_THAN_OR_EQUAL",
-               "EQUALS": "EQUAL_TO", "EQ": "EQUAL_TO", "NE": "NOT_EQUAL", "GT": "GREATER_THAN",
-               "GE": "GREATER_THAN_OR_EQUAL", "LT": "LESS_THAN", "LE": "LESS_THAN_OR_EQUAL"}
+IDENTITY_TAGS = len(_IDENTITY_TAG_NAMES)  # added by the compiler: they count against MAX_TAGS
+RUN_IF = set(RUN_IF_VALUES)
 _NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*\Z")
 _NUMERIC_TYPES = {"int", "float", "Decimal", "decimal"}
 
@@ -372,8 +360,7 @@ def _kind_rules(ctx: JobContext, task: TaskSpec, path: str, location, nested: bo
             "an ExistingCluster, on the task or as the job's default Job(compute=...)",
             location, path,
         ))
-    if isinstance(kind, PythonFileTask) and not kind.path.startswith(("/", "dbfs:", "s3:", "s3a:", "abfss:", "gs:",
-                                                                      "wasbs:", "file:")):
+    if isinstance(kind, PythonFileTask) and not is_external_path(kind.path):
         if "{{" not in kind.path and not (ctx.config.root / kind.path).is_file():
             out.append(ctx.d(
                 "FD406",
@@ -458,7 +445,7 @@ def _condition_rules(ctx: JobContext, task: TaskSpec, kind, path: str, location)
                 f"condition task {task.key!r} has an empty {side} operand; both operands are required",
                 location, f"{path}.condition_task.{side}",
             ))
-    if op_text in ("EQUAL_TO", "NOT_EQUAL"):
+    if op_text in STRING_CONDITION_OPS:
         for side in ("left", "right"):
             value = getattr(kind, side, None)
             why = _numeric_operand(ctx, value)
@@ -561,7 +548,7 @@ def _cannot_fail(t: TaskSpec, memo: dict[str, bool]) -> bool:
     if not is_condition(kind):
         return False
     op = getattr(kind, "op", None)
-    if getattr(op, "value", op) not in ("EQUAL_TO", "NOT_EQUAL"):
+    if getattr(op, "value", op) not in STRING_CONDITION_OPS:
         return False  # a numeric comparison fails on a non-number
     for side in (getattr(kind, "left", ""), getattr(kind, "right", "")):
         if isinstance(side, str) and "tasks." in side:
@@ -589,8 +576,9 @@ def _job_rules(ctx: JobContext, computes: dict[str, set]) -> list[Diagnostic]:
             ))
     mcr = job.max_concurrent_runs
     if mcr is not None:
-        if isinstance(mcr, bool) or not isinstance(mcr, int) or not 0 <= mcr <= 1000:
-            out.append(ctx.d("FD502", f"max_concurrent_runs must be 0..1000, got {mcr!r}", path="max_concurrent_runs"))
+        if isinstance(mcr, bool) or not isinstance(mcr, int) or not 0 <= mcr <= MAX_CONCURRENT_RUNS:
+            out.append(ctx.d("FD502", f"max_concurrent_runs must be 0..{MAX_CONCURRENT_RUNS}, got {mcr!r}",
+                             path="max_concurrent_runs"))
         elif mcr == 0:
             out.append(ctx.d(
                 "FD506",
