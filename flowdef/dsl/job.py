@@ -36,6 +36,7 @@ import attrs
 from flowdef._check import (
     BOOL, INT, STR, Expect, check, instance, list_of, register_job, report, wrong_type,
 )
+from flowdef.dsl.check import check_kind
 from flowdef.dsl.declare import TASK_OPTIONS, TaskDeclarations, _value, condition_op, raw_pairs
 from flowdef._location import Location, caller_location
 from flowdef.model.compute import COMPUTE_TYPES, Compute, Environment, JobCluster, Library
@@ -613,6 +614,7 @@ class Job(TaskDeclarations):
         if not isinstance(key, str):
             wrong_type("task key", STR, key, location)
             key = handle.key = f"task_at_line_{location.line if location else 0}_{len(self._tasks)}"
+        check_kind(kind, key, location)  # the kind's own arguments (path, warehouse, params, ...)
         if isinstance(retry, int) and not isinstance(retry, bool):
             retry = Retry(retry)
         if isinstance(libraries, Library):
