@@ -37,8 +37,9 @@ else:  # pragma: no cover - exercised on 3.10 only
 MODES = ("development", "production")
 _TARGET_KEYS = {
     "mode", "name_prefix", "root_path", "warehouse_id", "params", "vars", "host", "profile", "tags",
-    "pause_triggers", "concurrency",
+    "pause_triggers", "concurrency", "engine", "data_dir",
 }
+ENGINES = ("databricks", "local")
 _TOP_KEYS = {"project", "pipelines", "templates", "default_target", "targets"}
 
 
@@ -55,6 +56,8 @@ class Target:
     profile: str | None = None
     tags: tuple[tuple[str, str], ...] = ()
     pause_triggers: bool = False
+    engine: str = "databricks"  # "local": runs on this machine (flowdef.local), data under data_dir
+    data_dir: str | None = None
 
     @property
     def params_dict(self) -> dict[str, str]:
@@ -245,6 +248,12 @@ class _Reader:
         root_path = self.typed(raw, "root_path", str, "a workspace path (a string)",
                                f"/Workspace/Shared/.flowdef/{project}/{name}", *where)
         self.typed(raw, "concurrency", int, "an integer", None, *where)
+        engine = self.typed(raw, "engine", str, f"one of {', '.join(ENGINES)}", "databricks", *where)
+        if engine not in ENGINES:
+            self.fail(f"target {name!r}: engine must be one of {', '.join(ENGINES)}, got {engine!r}", *where,
+                      "engine", value=True)
+            engine = "databricks"
+        data_dir = self.typed(raw, "data_dir", str, "a folder (a string)", None, *where)
         return Target(
             name=name,
             mode=mode,
@@ -257,6 +266,8 @@ class _Reader:
             profile=self.typed(raw, "profile", str, "a profile name (a string)", None, *where),
             tags=tuple(tags.items()),
             pause_triggers=self.typed(raw, "pause_triggers", bool, "true or false", dev, *where),
+            engine=engine,
+            data_dir=data_dir,
         )
 
 
