@@ -19,6 +19,10 @@ class DefinitionError(FlowdefError, TypeError):
 
     def __init__(self, message: str, *, location: object = None, code: str = "FD602") -> None:
         super().__init__(message)
+        if location is None:  # raised inside the DSL: the user's line is the first frame outside flowdef
+            from flowdef._location import caller_location
+
+            location = caller_location()
         self.location = location
         self.code = code
 

@@ -29,6 +29,12 @@ from tests.conftest import FIXTURES
 GOOD = FIXTURES / "good"
 
 
+@pytest.fixture(autouse=True)
+def _restore_cwd(monkeypatch):
+    """``main(["-C", dir, ...])`` changes the working directory; put it back for the tests that follow."""
+    monkeypatch.chdir(Path.cwd())
+
+
 def run(argv: list[str], capsys) -> tuple[int, str, str]:
     code = main(argv)
     out, err = capsys.readouterr()
