@@ -36,6 +36,13 @@ def project(example_project):
     return example_project
 
 
+def flowdef(project: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """The main command line (operate's commands, served by the local backend for an engine = "local" target)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "flowdef", *args, "--target", "local"], cwd=project, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
 def status(project: Path, run_id: int) -> dict:
     done = flowdef_local(project, "status", str(run_id), "--format", "json")
     assert done.returncode == 0, done.stderr
@@ -47,27 +54,32 @@ def states(st: dict) -> dict[str, str]:
 
 
 def test_failure_then_repair_through_the_cli(project):
-    ingest = flowdef_local(project, "run", "smart_claims_ingestion")
+    ingest = flowdef(project, "run", "smart_claims_ingestion")
     assert ingest.returncode == 0, ingest.stdout + ingest.stderr
-    failed = flowdef_local(project, "run", "smart_claims_bronze_to_silver", "--param", "simulate_failure=true")
+    failed = flowdef(project, "run", "smart_claims_bronze_to_silver", "--param", "simulate_failure=true")
     assert failed.returncode == 1
-    st = status(project, 2)
-    assert st["result"] == "FAILED" and st["job"] == "smart_claims_bronze_to_silver" and st["repairs"] == []
+    assert "Repair: flowdef repair 2 --failed --dependents" in failed.stdout
+    st = json.loads(flowdef(project, "status", "2", "--format", "json").stdout)
+    assert st["result"] == "FAILED" and st["job"] == "smart_claims_bronze_to_silver"
+    assert [r["type"] for r in st["repairs"]] == ["ORIGINAL"]
     assert states(st) == {"deduplicate_claims": "SUCCESS", "join_tables_create": "FAILED",
                           "join_tables_metrics": "UPSTREAM_FAILED", "join_tables_sample": "UPSTREAM_FAILED"}
     error = next(t["error"] for t in st["tasks"] if t["task_key"] == "join_tables_create")
     assert "join_tables_create.sql:3: statement 1" in error and "simulated failure" in error
-    repaired = flowdef_local(project, "repair", "2", "--failed", "--dependents", "--param", "simulate_failure=false")
+    repaired = flowdef(project, "repair", "2", "--failed", "--dependents", "--param", "simulate_failure=false")
     assert repaired.returncode == 0, repaired.stdout + repaired.stderr
-    st = status(project, 2)
+    st = json.loads(flowdef(project, "status", "2", "--format", "json").stdout)
     assert st["result"] == "SUCCESS" and set(states(st).values()) == {"SUCCESS"}
-    assert [r["tasks"] for r in st["repairs"]] == [["join_tables_create", "join_tables_metrics", "join_tables_sample"]]
+    assert [(r["type"], r["tasks"]) for r in st["repairs"]][1:] == [
+        ("REPAIR", ["join_tables_create", "join_tables_metrics", "join_tables_sample"])]
     # the dedup task kept its first-pass result and values: the metrics task read them in the repair
-    logs = flowdef_local(project, "logs", "2", "join_tables_metrics")
+    logs = flowdef(project, "logs", "2", "join_tables_metrics")
     # rows, unique claims, the duplicated policy's extra row, rows removed by dedup (values kept from pass 0)
-    assert logs.stdout.splitlines()[-1] == "201 | 200 | 1 | 16"
-    runs = json.loads(flowdef_local(project, "runs", "--format", "json").stdout)
-    assert [r["run_id"] for r in runs] == [2, 1]
+    assert logs.stdout.splitlines()[-1].strip() == "201 | 200 | 1 | 16"
+    runs = json.loads(flowdef(project, "runs", "--format", "json").stdout)
+    assert [r["run_id"] for r in runs] == ["2", "1"]
+    # the same records through the local engine's own entry point
+    assert status(project, 2)["result"] == "SUCCESS"
 
 
 SLOW_JOB = '''

@@ -111,6 +111,13 @@ class Engine:
 
     def repair(self, run_id: int, *, tasks: list[str] | None = None, failed: bool = False, dependents: bool = False,
                params: dict[str, str] | None = None) -> str:
+        self.begin_repair(run_id, tasks=tasks, failed=failed, dependents=dependents, params=params)
+        return self._drive(run_id, self.records.load(run_id))
+
+    def begin_repair(self, run_id: int, *, tasks: list[str] | None = None, failed: bool = False,
+                     dependents: bool = False, params: dict[str, str] | None = None) -> int:
+        """Start a repair pass of a finished run (``flowdef.runs`` chooses what reruns); returns the repair id.
+        :meth:`execute` drives it."""
         from flowdef.runs import RunStateError
 
         row = self.records.row(run_id)
@@ -127,7 +134,7 @@ class Engine:
             raise RunRefused(f"cannot repair run {run_id}: {exc}") from None
         self.records.claim(run_id)
         self.records.save(run_id, run, state="RUNNING")
-        return self._drive(run_id, run)
+        return len(run.history) - 1
 
     def cancel(self, run_id: int) -> None:
         row = self.records.row(run_id)
@@ -234,6 +241,16 @@ class Engine:
             for work in run.ready(now_ms()):
                 run.attempt_finished(work.key, "CANCELED", now_ms(), iteration=work.iteration, attempt=work.attempt,
                                      error="not run: the local engine was interrupted")
+
+    def abandon(self, run_id: int, message: str) -> None:
+        """The driver failed unexpectedly: end the run (canceled, with the reason) so nobody waits forever."""
+        run = self.records.load(run_id)
+        if run is None:
+            return
+        if not run.terminated:
+            run.cancel(now_ms())
+            self._drain(run)
+        self.records.save(run_id, run, state="TERMINATED", message=message)
 
     def reap(self) -> list[int]:
         """Record the active runs whose driving process is gone as canceled (interrupted); they can be repaired."""

@@ -61,46 +61,16 @@ def prepare(config: Any, target: Any, job: Any) -> LocalJob:
     )
 
 
-def resolve(value: Any, context: dict[str, Any]) -> Any:
-    """Replace ``{{...}}`` references in every string of ``value`` (dicts and lists walked).
-
-    ``context`` keys are dotted reference names (``job.parameters.catalog``, ``tasks.t.values.k``, ``job.run_id``).
-    A reference the context lacks is left as it is, as the service leaves unknown references.
-    """
-    from flowdef.dsl.refs import find_refs
-
-    if isinstance(value, dict):
-        return {k: resolve(v, context) for k, v in value.items()}
-    if isinstance(value, list):
-        return [resolve(v, context) for v in value]
-    if not isinstance(value, str) or "{{" not in value:
-        return value
-    out = value
-    for ref in find_refs(value):
-        if ref.kind == "malformed":
-            continue
-        name = ".".join(ref.parts)
-        if name in context:
-            replacement = context[name]
-            out = out.replace(ref.text, replacement if isinstance(replacement, str) else json.dumps(replacement))
-    return out
-
-
-def reference_context(job_params: dict[str, str], task_values: dict[str, dict[str, Any]],
-                      extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    ctx: dict[str, Any] = {f"job.parameters.{k}": v for k, v in job_params.items()}
-    for task, values in task_values.items():
-        for k, v in values.items():
-            ctx[f"tasks.{task}.values.{k}"] = v
-    ctx.update(extra or {})
-    return ctx
-
-
 def attempt_request(job: LocalJob, task_key: str, job_params: dict[str, str],
-                    task_values: dict[str, dict[str, Any]], *, extra_refs: dict[str, Any] | None = None,
-                    stdout_path: str | None = None, stderr_path: str | None = None) -> AttemptRequest:
-    """The data plane's input for one attempt of ``task_key`` (references resolved)."""
-    task = resolve(job.tasks[task_key], reference_context(job_params, task_values, extra_refs))
+                    task_values: dict[str, dict[str, Any]], *, stdout_path: str | None = None,
+                    stderr_path: str | None = None) -> AttemptRequest:
+    """The data plane's input for one attempt of ``task_key`` outside a run (a single task in a test), its
+    references resolved by flowdef.runs' resolver, with ``task_values`` as the upstream tasks' values."""
+    from flowdef.runs.values import Context, resolve_task
+
+    ctx = Context(params=dict(job_params), values=task_values, job_name=job.key, task_key=task_key,
+                  execution_count=1, states={k: "SUCCESS" for k in task_values})
+    task = resolve_task(job.tasks[task_key], ctx)
     return AttemptRequest(
         task=task, job_params=dict(job_params), data_dir=job.data_dir, project_root=job.project_root,
         root_path=job.root_path, job_key=job.key, upstream_values=task_values, sources=job.sources,

@@ -202,6 +202,12 @@ class Records:
             db.execute("UPDATE runs SET owner_pid = ?, owner_token = ?, state = 'RUNNING', cancel_requested = 0 "
                        "WHERE run_id = ?", (os.getpid(), process_token(os.getpid()), run_id))
 
+    def hand_over(self, run_id: int, pid: int) -> None:
+        """Process ``pid`` drives the run from now on (a detached driver)."""
+        with self.transaction() as db:
+            db.execute("UPDATE runs SET owner_pid = ?, owner_token = ? WHERE run_id = ?",
+                       (pid, process_token(pid), run_id))
+
     def request_cancel(self, run_id: int) -> None:
         with self.transaction() as db:
             db.execute("UPDATE runs SET cancel_requested = 1 WHERE run_id = ?", (run_id,))

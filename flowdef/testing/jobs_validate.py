@@ -12,7 +12,6 @@ diffs desired vs. deployed settings must not report these as drift.
 
 from __future__ import annotations
 
-import graphlib
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -257,9 +256,8 @@ def _validate_tasks(tasks: list, prefix: str, cluster_keys: set[str], env_keys: 
             if inner_key in all_keys:
                 raise invalid(f"Task key {inner_key!r} is used by more than one task; task keys must be unique within a job.")
             all_keys.add(inner_key)
-    sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
+    edges: list[tuple[str, str]] = []
     for key, task in keys.items():
-        deps = []
         for dep in task.get("depends_on") or ():
             up = (dep or {}).get("task_key")
             if not up:
@@ -274,13 +272,12 @@ def _validate_tasks(tasks: list, prefix: str, cluster_keys: set[str], env_keys: 
                     raise invalid(f"Task '{key}' specifies an outcome for '{up}', which is not a condition task.")
                 if outcome not in ("true", "false"):
                     raise invalid(f"Invalid outcome {outcome!r} in the dependency of '{key}' on '{up}': must be \"true\" or \"false\".")
-            deps.append(up)
-        sorter.add(key, *deps)
-    try:
-        sorter.prepare()
-    except graphlib.CycleError as exc:
-        cycle = list(reversed(exc.args[1]))
-        raise invalid(f"Invalid dependency graph, cycle detected: {' -> '.join(cycle)}.") from None
+            edges.append((up, key))
+    from flowdef import graph  # the one graph module (networkx), imported when a job is validated
+
+    cycles = graph.cycles(graph.Dag(list(keys), edges))
+    if cycles:
+        raise invalid(f"Invalid dependency graph, cycle detected: {' -> '.join(cycles[0])}.")
 
 
 def _validate_task(task: Any, prefix: str, cluster_keys: set[str], env_keys: set[str], nested: bool) -> str:
