@@ -12,37 +12,22 @@ diffs desired vs. deployed settings must not report these as drift.
 
 from __future__ import annotations
 
-import graphlib
 import re
 from collections.abc import Iterable
 from typing import Any
 
+from flowdef.jobsapi.fields import TASK
+from flowdef.jobsapi.fields_table import OBJECTS, REQUIRED
 from flowdef.testing.state import ApiError, invalid
 
 __all__ = ["MAX_TASKS", "SERVER_DEFAULTS_DOC", "TASK_TYPES", "fill_defaults", "validate"]
 
 MAX_TASKS = 1000
 
-TASK_TYPES = (
-    "notebook_task", "spark_python_task", "python_wheel_task", "spark_jar_task", "spark_submit_task",
-    "sql_task", "dbt_task", "pipeline_task", "run_job_task", "condition_task", "for_each_task",
-    "dashboard_task", "clean_rooms_notebook_task", "power_bi_task", "alert_task",
-    "gen_ai_compute_task", "ai_runtime_task", "ai_function_task", "python_operator_task",
-    "dbt_platform_task", "dbt_cloud_task",
-)
-
-_REQUIRED = {
-    "notebook_task": ("notebook_path",),
-    "spark_python_task": ("python_file",),
-    "python_wheel_task": ("package_name", "entry_point"),
-    "sql_task": ("warehouse_id",),
-    "dbt_task": ("commands",),
-    "pipeline_task": ("pipeline_id",),
-    "run_job_task": ("job_id",),
-    "condition_task": ("op", "left", "right"),
-    "for_each_task": ("inputs", "task"),
-    "clean_rooms_notebook_task": ("clean_room_name", "notebook_name"),
-}
+# Every task kind of the API and the fields each requires, from the field table generated from databricks-sdk
+# (flowdef.jobsapi.fields_table): a kind the SDK learns is known here after regenerating, with no list to edit.
+TASK_TYPES = tuple(sorted(f for f in OBJECTS[TASK] if f.endswith("_task")))
+_REQUIRED = {kind: REQUIRED.get(OBJECTS[TASK][kind], ()) for kind in TASK_TYPES}
 
 _PAUSE = ("PAUSED", "UNPAUSED")
 _SOURCE = ("WORKSPACE", "GIT")
@@ -261,9 +246,8 @@ def _validate_tasks(tasks: list, prefix: str, cluster_keys: set[str], env_keys: 
             if inner_key in all_keys:
                 raise invalid(f"Task key {inner_key!r} is used by more than one task; task keys must be unique within a job.")
             all_keys.add(inner_key)
-    sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
+    edges: list[tuple[str, str]] = []
     for key, task in keys.items():
-        deps = []
         for dep in task.get("depends_on") or ():
             up = (dep or {}).get("task_key")
             if not up:
@@ -278,13 +262,12 @@ def _validate_tasks(tasks: list, prefix: str, cluster_keys: set[str], env_keys: 
                     raise invalid(f"Task '{key}' specifies an outcome for '{up}', which is not a condition task.")
                 if outcome not in ("true", "false"):
                     raise invalid(f"Invalid outcome {outcome!r} in the dependency of '{key}' on '{up}': must be \"true\" or \"false\".")
-            deps.append(up)
-        sorter.add(key, *deps)
-    try:
-        sorter.prepare()
-    except graphlib.CycleError as exc:
-        cycle = list(reversed(exc.args[1]))
-        raise invalid(f"Invalid dependency graph, cycle detected: {' -> '.join(cycle)}.") from None
+            edges.append((up, key))
+    from flowdef import graph  # the one graph module (networkx), imported when a job is validated
+
+    cycles = graph.cycles(graph.Dag(list(keys), edges))
+    if cycles:
+        raise invalid(f"Invalid dependency graph, cycle detected: {' -> '.join(cycles[0])}.")
 
 
 def _validate_task(task: Any, prefix: str, cluster_keys: set[str], env_keys: set[str], nested: bool) -> str:
