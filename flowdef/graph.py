@@ -13,7 +13,7 @@ networkx is imported when validation first asks for the graph (``import flowdef`
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable, Mapping
 
 import networkx as nx
 
@@ -175,3 +175,32 @@ class Ancestry:
 
 def roots(g: Dag) -> list[str]:
     return g.roots()
+
+
+# ---- payload graphs (run semantics: flowdef.runs walks the Jobs API task dicts a run executes)
+
+
+def of_payload(tasks: Iterable[Mapping[str, Any]]) -> Dag:
+    """The graph of Jobs API task dicts (``task_key``, ``depends_on: [{task_key, outcome}]``), in the given order.
+    Dependencies on keys that are not among ``tasks`` are left out (an ``only`` run drops them on purpose)."""
+    tasks = list(tasks)
+    return Dag([t["task_key"] for t in tasks],
+               [(d["task_key"], t["task_key"]) for t in tasks for d in t.get("depends_on") or ()])
+
+
+def descendants(g: Dag, keys: Iterable[str]) -> set[str]:
+    """Every task that depends, transitively, on one of ``keys`` (``keys`` themselves left out)."""
+    keys = [k for k in keys if k in g._succ]
+    found: set[str] = set()
+    for k in keys:
+        found |= nx.descendants(g.graph, k)
+    return found - set(keys)
+
+
+def ancestors(g: Dag, keys: Iterable[str]) -> set[str]:
+    """Every task that one of ``keys`` depends on, transitively (``keys`` themselves left out)."""
+    keys = [k for k in keys if k in g._pred]
+    found: set[str] = set()
+    for k in keys:
+        found |= nx.ancestors(g.graph, k)
+    return found - set(keys)

@@ -359,16 +359,17 @@ def test_destroy_right_after_apply_finds_jobs_the_listing_does_not_show_yet(ws, 
 def test_a_job_deleted_since_the_plan_is_recreated_and_destroy_json(ws, cli, tmp_path):
     project = generated_project(tmp_path, 2)
     assert cli(project, "apply", "--target", "prod") == 0
-    import argparse
     import os
 
     from flowdef.deploy.client import Workspace
     from flowdef.deploy.engine import Deployer
     from flowdef.deploy.session import prepare
+    from flowdef.load.project import open_project
 
-    args = argparse.Namespace(project_dir=str(project), config=None, target="prod", paths=[], command="apply")
     rewrite(project, suffix="_v2")
-    _config, target, _proj, desired = prepare(args)
+    opened = open_project(project, target="prod")
+    target = opened.target
+    desired = prepare(opened, "apply")
     dep = Deployer(Workspace(host=ws.host), project="gen", target="prod", root=target.root_path, desired=desired,
                    quiet=True)
     state = dep.read_state()

@@ -1,7 +1,8 @@
 """The command line: ``main(argv) -> int``.  Exit 0 ok, 1 problems found / failed, 2 usage error.
 
-Argument parsing is defined here for every command; each command's work lives in ``flowdef/cli/<name>.py``
-and is imported only when that command runs, so ``validate`` never pays for the SDK.
+Each command is one module ``flowdef/cli/<name>.py`` with its own arguments (``add_arguments``) and its work
+(``run``); this module only lists the commands and turns errors into exit codes.  Command modules import heavy
+dependencies (the SDK, jinja2, networkx) inside ``run``, so ``validate`` never pays for the SDK.
 """
 
 from __future__ import annotations
@@ -14,26 +15,25 @@ import sys
 from flowdef import __version__
 from flowdef.errors import FlowdefError
 
-_COMMANDS = {
-    "validate": "check the job definitions: every problem, with file and line",
-    "compile": "write Jobs API 2.2 payloads (and rendered SQL) per job",
-    "list": "list the jobs and their tasks",
-    "graph": "draw a job's task graph (Mermaid, DOT or text)",
-    "cron": "preview a Quartz cron schedule: the next fire times",
-    "explain": "describe a job's trigger in words, with its next runs",
-    "plan": "show what apply would change in the workspace",
-    "apply": "make the workspace match the code",
-    "destroy": "delete the jobs this project deployed to a target",
-    "bind": "adopt an existing workspace job as one of this project's jobs",
-}
-
-
-def _paths(p: argparse.ArgumentParser) -> None:
-    p.add_argument("paths", nargs="*", metavar="PATH", help="pipeline modules or folders (default: the config's)")
-
-
-def _target(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-t", "--target", help="target from the project config (default: its default_target)")
+# The commands, in the order `flowdef --help` lists them.  Each is a module ``flowdef/cli/<name>.py`` defining
+#   HELP: str                                   one line for --help
+#   add_arguments(parser: ArgumentParser) -> None   its own options (helpers in cli/_args.py)
+#   run(args: Namespace) -> int                 the exit code
+# Command modules import their heavy dependencies inside run(), so building the parser stays cheap.
+# A new command = a new module + its name here (tests/test_cli_layout.py checks every module is listed).
+COMMANDS = (
+    "validate",
+    "compile",
+    "list",
+    "graph",
+    "cron",
+    "explain",
+    "plan",
+    "apply",
+    "destroy",
+    "bind",
+    "export",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,68 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", default=None, help="project config file (flowdef.toml or pyproject.toml)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    ps = {name: sub.add_parser(name, help=text, description=text) for name, text in _COMMANDS.items()}
-
-    p = ps["validate"]
-    _paths(p)
-    _target(p)
-    p.add_argument("--format", choices=("text", "json", "github"), default="text")
-    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
-
-    p = ps["compile"]
-    _paths(p)
-    _target(p)
-    p.add_argument("--out", default="build", help="output folder (default: build/)")
-    p.add_argument("--check", action="store_true", help="fail if the files on disk differ (a CI drift gate)")
-    p.add_argument("--format", choices=("text", "json", "github"), default="text", help="diagnostics format")
-
-    p = ps["list"]
-    _paths(p)
-    _target(p)
-    p.add_argument("--format", choices=("text", "json"), default="text")
-
-    p = ps["graph"]
-    p.add_argument("job", help="job key or name")
-    p.add_argument("-p", "--path", action="append", dest="paths", default=[], help="pipeline module or folder")
-    _target(p)
-    p.add_argument("--format", choices=("mermaid", "dot", "text"), default="mermaid")
-
-    p = ps["cron"]
-    p.add_argument("expr", help="Quartz cron expression, e.g. '0 30 2 * * ?'")
-    p.add_argument("--tz", default="UTC", help="Java time-zone id (default UTC)")
-    p.add_argument("--after", default=None, help="ISO-8601 instant to start from (default: now)")
-    p.add_argument("--count", type=int, default=5, help="how many fire times (default 5)")
-
-    p = ps["explain"]
-    p.add_argument("job", help="job key or name")
-    p.add_argument("-p", "--path", action="append", dest="paths", default=[], help="pipeline module or folder")
-    _target(p)
-    p.add_argument("--after", default=None, help="ISO-8601 instant to start from (default: now)")
-    p.add_argument("--count", type=int, default=5)
-
-    for name in ("plan", "apply", "destroy"):
-        p = ps[name]
-        _target(p)
-        if name != "destroy":
-            _paths(p)
-        p.add_argument("--format", choices=("text", "json"), default="text")
-    ps["apply"].add_argument("--yes", "-y", action="store_true", help="do not ask before deleting")
-    ps["apply"].add_argument("--prune", action="store_true", help="delete managed jobs no longer in the code")
-    ps["apply"].add_argument("--concurrency", type=int, default=8, help="jobs applied at once (default 8)")
-    ps["apply"].add_argument("--break-lock", action="store_true", help="remove a stale deploy lock first")
-    ps["destroy"].add_argument("--yes", "-y", action="store_true", help="do not ask")
-    ps["destroy"].add_argument("--break-lock", action="store_true", help="remove a stale deploy lock first")
-    for name in ("apply", "destroy", "bind"):
-        ps[name].add_argument("--lock-timeout", type=float, default=0.0, metavar="SECONDS",
-                              help="wait this long for another deploy's lock (default 0: fail at once)")
-    ps["plan"].add_argument("--detailed-exitcode", action="store_true",
-                            help="exit 2 when the plan has changes (0: none, 1: error)")
-
-    p = ps["bind"]
-    p.add_argument("job", help="job key in this project")
-    p.add_argument("job_id", type=int, help="id of the existing workspace job")
-    _target(p)
-    p.add_argument("--yes", "-y", action="store_true")
+    for name in COMMANDS:
+        module = importlib.import_module(f"flowdef.cli.{name}")
+        p = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
     return parser
 
 
@@ -116,9 +59,22 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help
         return int(exc.code or 0)
-    module = importlib.import_module(f"flowdef.cli.{args.command}")
+    from flowdef.cli._common import UsageError
+    from flowdef.errors import ConfigError
+    from flowdef.load.project import UnknownTargetError
+
     try:
-        return int(module.run(args))
+        return int(args._run(args))
+    except (UsageError, UnknownTargetError) as exc:  # the command line names something that does not exist
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:  # a config file we cannot use: a diagnostic at its file and line
+        from flowdef._location import Location
+        from flowdef.diagnostics import diag, format_text
+
+        loc = Location(exc.file, exc.line or 1) if exc.file else None
+        print(format_text([diag("FD004", str(exc), loc)]), file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

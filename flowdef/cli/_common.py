@@ -1,19 +1,18 @@
-"""What most commands share: find the project, pick the target, load the pipelines."""
+"""What most commands share: open the project named by the command line, print diagnostics, find a job."""
 
 from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
-from flowdef.load.config import ProjectConfig, Target, load_config
-from flowdef.diagnostics import Diagnostic, diag, format_github, format_json, format_text
-from flowdef.errors import ConfigError
-from flowdef.load.loader import LoadedProject, load
+from flowdef.diagnostics import Diagnostic, format_github, format_json, format_text
+from flowdef.load.loader import LoadedProject
+from flowdef.load.project import Project, open_project
+from flowdef.model.spec import JobSpec
 
 
 class UsageError(Exception):
-    """Exit 2: the command line itself is wrong (unknown target, unknown job)."""
+    """Exit 2: the command line itself is wrong (unknown target, unknown job).  Caught by ``cli.main``."""
 
 
 def enter(args) -> None:
@@ -21,25 +20,15 @@ def enter(args) -> None:
         os.chdir(args.project_dir)
 
 
-def project(args) -> tuple[ProjectConfig, Target, LoadedProject] | int:
-    """Load config, target and pipelines, or print why not and return the exit code."""
-    enter(args)
-    try:
-        config = load_config(Path.cwd(), Path(args.config) if getattr(args, "config", None) else None)
-    except ConfigError as exc:
-        from flowdef._location import Location
+def project(args) -> Project:
+    """Config, target and pipelines named by the command line (``-C``, ``--config``, ``--target``, paths).
 
-        loc = Location(exc.file, exc.line or 1) if exc.file else None
-        print(format_text([diag("FD004", str(exc), loc)]), file=sys.stderr)
-        return 1
-    try:
-        target = config.target(getattr(args, "target", None))
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    paths = list(getattr(args, "paths", None) or []) or None
-    loaded = load(config, paths)
-    return config, target, loaded
+    Raises :class:`~flowdef.errors.ConfigError` (exit 1, printed as an FD004 diagnostic by ``cli.main``) or
+    :class:`~flowdef.load.project.UnknownTargetError` (exit 2).
+    """
+    enter(args)
+    return open_project(config_path=getattr(args, "config", None), target=getattr(args, "target", None),
+                        paths=list(getattr(args, "paths", None) or []) or None)
 
 
 def emit(diags: list[Diagnostic], fmt: str, stream=None) -> None:
@@ -50,7 +39,7 @@ def emit(diags: list[Diagnostic], fmt: str, stream=None) -> None:
     print(text, file=stream)
 
 
-def find_job(loaded: LoadedProject, wanted: str):
+def find_job(loaded: LoadedProject, wanted: str) -> JobSpec:
     job = loaded.job(wanted)
     if job is None:
         known = ", ".join(sorted(j.key for j in loaded.jobs)) or "(none)"

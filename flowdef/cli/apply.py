@@ -8,17 +8,35 @@ a terminal unless ``--yes``), and ends with a summary.  Exit 1 if anything faile
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
+from flowdef.cli._args import add_break_lock, add_format, add_lock_timeout, add_paths, add_target
+
+HELP = "make the workspace match the code"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_target(p)
+    add_paths(p)
+    add_format(p, "text", "json")
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask before deleting")
+    p.add_argument("--prune", action="store_true", help="delete managed jobs no longer in the code")
+    p.add_argument("--concurrency", type=int, default=8, help="jobs applied at once (default 8)")
+    add_break_lock(p)
+    add_lock_timeout(p)
+
 
 def run(args) -> int:
+    from flowdef.cli._common import project
     from flowdef.deploy.session import confirm, connect, fail, prepare
 
-    prepared = prepare(args)
-    if isinstance(prepared, int):
-        return prepared
-    config, target, _proj, desired = prepared
+    opened = project(args)
+    desired = prepare(opened, args.command)
+    if isinstance(desired, int):
+        return desired
+    config, target, _proj = opened.config, opened.target, opened.loaded
     if args.prune and getattr(args, "paths", None):
         print("error: --prune needs the whole project: run apply without PATH arguments", file=sys.stderr)
         return 2

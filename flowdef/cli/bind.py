@@ -7,23 +7,38 @@ deployed as another job.  Shows the diff and asks on a terminal unless ``--yes``
 
 from __future__ import annotations
 
+import argparse
 import sys
+
+from flowdef.cli._args import add_lock_timeout, add_target
+
+HELP = "adopt an existing workspace job as one of this project's jobs"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("job", help="job key in this project")
+    p.add_argument("job_id", type=int, help="id of the existing workspace job")
+    add_target(p)
+    p.add_argument("--yes", "-y", action="store_true")
+    add_lock_timeout(p)
 
 
 def run(args) -> int:
-    from flowdef.cli._common import UsageError, find_job
+    from flowdef.cli._common import UsageError, find_job, project
     from flowdef.deploy.session import confirm, connect, fail, prepare
 
-    prepared = prepare(args)
-    if isinstance(prepared, int):
-        return prepared
-    config, target, proj, desired = prepared
+    opened = project(args)
+    desired = prepare(opened, args.command)
+    if isinstance(desired, int):
+        return desired
+    config, target, proj = opened.config, opened.target, opened.loaded
     try:
         job = find_job(proj, args.job)
     except UsageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     from flowdef.deploy.engine import Deployer
+    from flowdef.jobsapi.facts import IDENTITY_TAGS
     from flowdef.deploy.plan import RemoteJob, render_text
 
     mine = [d for d in desired if d.key == job.key]
@@ -35,8 +50,8 @@ def run(args) -> int:
             print(f"error: job {args.job_id} does not exist in {ws.host}", file=sys.stderr)
             return 1
         tags = (existing.get("settings") or {}).get("tags") or {}
-        owner = (tags.get("flowdef_project"), tags.get("flowdef_target"), tags.get("flowdef_job"))
-        if tags.get("flowdef_project") and owner != (config.project, target.name, job.key):
+        owner = tuple(tags.get(name) for name in IDENTITY_TAGS)
+        if owner[0] and owner != (config.project, target.name, job.key):
             print(f"error: job {args.job_id} is managed by flowdef project {owner[0]!r}, target {owner[1]!r}, "
                   f"job {owner[2]!r}; refusing to take it over", file=sys.stderr)
             return 1

@@ -8,8 +8,21 @@ import difflib
 import sys
 from pathlib import Path
 
+import argparse
+
+from flowdef.cli._args import add_format, add_paths, add_target
 from flowdef.cli._common import emit, project
 from flowdef.diagnostics import has_errors, summary
+
+HELP = "write Jobs API 2.2 payloads (and rendered SQL) per job"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_paths(p)
+    add_target(p)
+    p.add_argument("--out", default="build", help="output folder (default: build/)")
+    p.add_argument("--check", action="store_true", help="fail if the files on disk differ (a CI drift gate)")
+    add_format(p, "text", "json", "github", help="diagnostics format")
 
 
 def outputs(proj, target, config) -> dict[str, str]:
@@ -28,10 +41,8 @@ def outputs(proj, target, config) -> dict[str, str]:
 
 
 def run(args) -> int:
-    loaded = project(args)
-    if isinstance(loaded, int):
-        return loaded
-    config, target, proj = loaded
+    opened = project(args)
+    config, target, proj = opened.config, opened.target, opened.loaded
     from flowdef.validate import validate_project
 
     diags = validate_project(proj, target)

@@ -13,8 +13,18 @@ Java time zone ``--tz`` (default UTC), daylight-saving gaps and overlaps include
 
 from __future__ import annotations
 
+import argparse
 import sys
 from datetime import datetime, timezone
+
+HELP = "preview a Quartz cron schedule: the next fire times"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("expr", help="Quartz cron expression, e.g. '0 30 2 * * ?'")
+    p.add_argument("--tz", default="UTC", help="Java time-zone id (default UTC)")
+    p.add_argument("--after", default=None, help="ISO-8601 instant to start from (default: now)")
+    p.add_argument("--count", type=int, default=5, help="how many fire times (default 5)")
 
 
 def parse_instant(text: str | None) -> datetime:

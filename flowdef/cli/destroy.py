@@ -3,18 +3,29 @@ files it uploaded (those listed in the manifest).  Asks on a terminal unless ``-
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+
+from flowdef.cli._args import add_break_lock, add_format, add_lock_timeout, add_target
+
+HELP = "delete the jobs this project deployed to a target"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_target(p)
+    add_format(p, "text", "json")
+    p.add_argument("--yes", "-y", action="store_true", help="do not ask")
+    add_break_lock(p)
+    add_lock_timeout(p)
 
 
 def run(args) -> int:
     from flowdef.cli._common import project
     from flowdef.deploy.session import confirm, connect, fail
 
-    loaded = project(args)  # config and target only: destroy needs no valid pipelines
-    if isinstance(loaded, int):
-        return loaded
-    config, target, _proj = loaded
+    opened = project(args)  # config and target only: destroy needs no valid pipelines
+    config, target = opened.config, opened.target
     from flowdef.deploy.engine import Deployer, Progress
     from flowdef.deploy.lock import break_lock
     from flowdef.deploy.manifest import Manifest, manifest_path

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from datetime import datetime
 
+from flowdef.cli._args import add_path_option, add_target
 from flowdef.cli._common import UsageError, find_job, project
 from flowdef.cli.cron import format_instant, parse_instant
 from flowdef.model.triggers import (
@@ -15,6 +17,16 @@ from flowdef.model.triggers import (
     Periodic,
     TableUpdate,
 )
+
+HELP = "describe a job's trigger in words, with its next runs"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("job", help="job key or name")
+    add_path_option(p)
+    add_target(p)
+    p.add_argument("--after", default=None, help="ISO-8601 instant to start from (default: now)")
+    p.add_argument("--count", type=int, default=5)
 
 
 def _seconds(value: int | None) -> str:
@@ -81,10 +93,8 @@ def describe_trigger(job, target, after: datetime, count: int) -> list[str]:
 
 
 def run(args) -> int:
-    loaded = project(args)
-    if isinstance(loaded, int):
-        return loaded
-    config, target, proj = loaded
+    opened = project(args)
+    target, proj = opened.target, opened.loaded
     try:
         job = find_job(proj, args.job)
         after = parse_instant(args.after)

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
+from flowdef.cli._args import add_path_option, add_target
 from flowdef.cli._common import UsageError, find_job, project
 from flowdef.cli.render import render_graph
 
+HELP = "draw a job's task graph (Mermaid, DOT or text)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("job", help="job key or name")
+    add_path_option(p)
+    add_target(p)
+    p.add_argument("--format", choices=("mermaid", "dot", "text"), default="mermaid")
+
 
 def run(args) -> int:
-    loaded = project(args)
-    if isinstance(loaded, int):
-        return loaded
-    config, target, proj = loaded
+    proj = project(args).loaded
     try:
         job = find_job(proj, args.job)
     except UsageError as exc:

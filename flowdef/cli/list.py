@@ -5,7 +5,18 @@ from __future__ import annotations
 import json
 import sys
 
+import argparse
+
+from flowdef.cli._args import add_format, add_paths, add_target
 from flowdef.cli._common import emit, project
+
+HELP = "list the jobs and their tasks"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_paths(p)
+    add_target(p)
+    add_format(p, "text", "json")
 
 
 def kind_name(task) -> str:
@@ -13,10 +24,8 @@ def kind_name(task) -> str:
 
 
 def run(args) -> int:
-    loaded = project(args)
-    if isinstance(loaded, int):
-        return loaded
-    config, target, proj = loaded
+    opened = project(args)
+    target, proj = opened.target, opened.loaded
     emit(list(proj.diagnostics), "text", sys.stderr)
     rows: list[dict] = []
     for job in sorted(proj.jobs, key=lambda j: j.key):

@@ -6,16 +6,31 @@ Exit 0 whether or not there are changes (a plan is a report); with ``--detailed-
 
 from __future__ import annotations
 
+import argparse
 import sys
+
+from flowdef.cli._args import add_format, add_paths, add_target
+
+HELP = "show what apply would change in the workspace"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_target(p)
+    add_paths(p)
+    add_format(p, "text", "json")
+    p.add_argument("--detailed-exitcode", action="store_true",
+                   help="exit 2 when the plan has changes (0: none, 1: error)")
 
 
 def run(args) -> int:
+    from flowdef.cli._common import project
     from flowdef.deploy.session import connect, fail, prepare
 
-    prepared = prepare(args)
-    if isinstance(prepared, int):
-        return prepared
-    config, target, _proj, desired = prepared
+    opened = project(args)
+    desired = prepare(opened, args.command)
+    if isinstance(desired, int):
+        return desired
+    config, target, _proj = opened.config, opened.target, opened.loaded
     from flowdef.deploy.engine import Deployer
     from flowdef.deploy.plan import render_json, render_text
 

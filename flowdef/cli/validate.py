@@ -5,16 +5,26 @@ from __future__ import annotations
 import sys
 import time
 
+import argparse
+
+from flowdef.cli._args import add_format, add_paths, add_target
 from flowdef.cli._common import emit, project
 from flowdef.diagnostics import has_errors, summary
+
+HELP = "check the job definitions: every problem, with file and line"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_paths(p)
+    add_target(p)
+    add_format(p, "text", "json", "github")
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
 
 
 def run(args) -> int:
     start = time.perf_counter()
-    loaded = project(args)
-    if isinstance(loaded, int):
-        return loaded
-    config, target, proj = loaded
+    opened = project(args)
+    target, proj = opened.target, opened.loaded
     from flowdef.validate import validate_project
 
     diags = validate_project(proj, target)

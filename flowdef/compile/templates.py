@@ -13,21 +13,21 @@ Run-time values reach the SQL as Databricks named parameter markers: ``:catalog`
 
 from __future__ import annotations
 
+import functools
 import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from jinja2 import meta, nodes
 
+from flowdef._frozen import frozen
 from flowdef._location import Location
 from flowdef.load.config import ProjectConfig, Target
 from flowdef.model.spec import JobSpec, TaskSpec
 from flowdef.model.tasks import SqlFileTask
-
-_ENVS: dict[str, jinja2.Environment] = {}
-
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiled templates kept between runs, like Python's own .pyc files (jinja2 checks each entry against the
@@ -45,19 +45,20 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
 
 
 def environment(templates_dir: Path) -> jinja2.Environment:
-    key = str(templates_dir)
-    env = _ENVS.get(key)
-    if env is None:
-        env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(key),
-            undefined=jinja2.StrictUndefined,
-            keep_trailing_newline=True,
-            autoescape=False,
-            auto_reload=True,
-            bytecode_cache=_bytecode_cache(),
-        )
-        _ENVS[key] = env
-    return env
+    return _environment(str(templates_dir))
+
+
+@functools.lru_cache(maxsize=None)
+def _environment(folder: str) -> jinja2.Environment:
+    """One environment per templates folder and process: its loader keeps the compiled templates."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+        auto_reload=True,
+        bytecode_cache=_bytecode_cache(),
+    )
 
 
 def context(job: JobSpec, task: TaskSpec, target: Target) -> dict[str, Any]:
@@ -87,7 +88,17 @@ class TemplateProblem(Exception):
 
 
 def template_path(config: ProjectConfig, template: str) -> Path:
-    return config.templates_dir / template
+    return _template_path(config.root, config.templates, template)
+
+
+def _folder(config: ProjectConfig) -> str:
+    return str(_template_path(config.root, config.templates, ""))
+
+
+@functools.lru_cache(maxsize=None)
+def _template_path(root: Path, folder: str, template: str) -> Path:
+    # once per name: pathlib joins cost more than the rest of a check whose template was already analysed
+    return root / folder / template if template else root / folder
 
 
 def render(config: ProjectConfig, job: JobSpec, task: TaskSpec, target: Target) -> str:
@@ -95,21 +106,102 @@ def render(config: ProjectConfig, job: JobSpec, task: TaskSpec, target: Target) 
     problems = check(config, job, task, target)
     if problems:
         raise problems[0]
-    return _render(config, job, task, target)
-
-
-def _render(config, job, task, target) -> str:
-    env = environment(config.templates_dir)
     kind = task.kind
     assert isinstance(kind, SqlFileTask)
-    return env.get_template(kind.template).render(context(job, task, target))
+    path = template_path(config, kind.template)
+    version = _file_key(path)
+    assert version is not None  # check() found the file
+    rendered = _rendered(config, job, task, target, _analyse(_folder(config), kind.template, str(path), *version))
+    assert isinstance(rendered, str)  # check() returned no problem, so the render succeeded
+    return rendered
+
+
+@frozen
+class _Analysis:
+    """What a template file says about itself, independent of any task: worked out once per file and process
+    (a monorepo shares a few templates between thousands of tasks; parsing each per task dominated validation)."""
+
+    source: str
+    syntax_error: tuple[str, int] | None = None  # (message, line)
+    reads: frozenset[str] = frozenset()  # every name the template reads without defining it
+    free: frozenset[str] = frozenset()  # ... minus the optional ones, `x | default(...)`
+    first_line: tuple[tuple[str, int], ...] = ()  # where each free name is first read
+    self_contained: bool = True  # no {% include %} / {% import %} / {% extends %}: the render depends on this file only
+
+
+@functools.lru_cache(maxsize=None)
+def _analyse(templates_dir: str, name: str, path: str, mtime_ns: int, size: int) -> _Analysis:
+    """Keyed by the file's mtime and size, so an edited template is analysed again in a long-lived process."""
+    env = _environment(templates_dir)
+    source = Path(path).read_text(encoding="utf-8")
+    try:
+        tree = env.parse(source, name=name, filename=path)
+    except jinja2.TemplateSyntaxError as exc:
+        return _Analysis(source, syntax_error=(exc.message or str(exc), exc.lineno))
+    # `{{ x | default(...) }}` declares x as optional
+    optional = {
+        f.node.name for f in tree.find_all(nodes.Filter)
+        if f.name in ("default", "d") and isinstance(f.node, nodes.Name)
+    }
+    reads = meta.find_undeclared_variables(tree)
+    free = reads - optional
+    first_line: dict[str, int] = {}
+    for node in tree.find_all(nodes.Name):
+        if node.name in free and node.ctx == "load":
+            first_line.setdefault(node.name, node.lineno)
+    others = any(True for _ in tree.find_all((nodes.Include, nodes.Import, nodes.FromImport, nodes.Extends)))
+    return _Analysis(source, reads=frozenset(reads), free=frozenset(free),
+                     first_line=tuple(sorted(first_line.items())), self_contained=not others)
+
+
+def _file_key(path: Path) -> tuple[int, int] | None:
+    """The file's version (mtime, size), or None when it is not a regular file."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size) if stat.S_ISREG(st.st_mode) else None
+
+
+# Rendered text per (template file version, the values of the names the template reads): validation renders
+# every SQL task to check its markers and compile needs the same text again; tasks that give a template the same
+# values share one render (a template that never reads `task` renders once for all its tasks with equal vars).
+_RENDERS: dict[tuple, str | TemplateProblem] = {}
+
+
+def _rendered(config: ProjectConfig, job: JobSpec, task: TaskSpec, target: Target,
+              analysis: _Analysis) -> str | TemplateProblem:
+    kind = task.kind
+    assert isinstance(kind, SqlFileTask)
+    path = template_path(config, kind.template)
+    ctx = context(job, task, target)
+    key = None
+    if analysis.self_contained:  # another template pulled in sees the whole context and may change on its own
+        read = sorted((name, ctx[name]) for name in analysis.reads if name in ctx and name != "param")
+        key = (str(path), _file_key(path), repr(read))
+        cached = _RENDERS.get(key)
+        if cached is not None:
+            return cached
+    result: str | TemplateProblem
+    try:
+        # get_template compiles once per process (the loader caches it; auto_reload notices edits)
+        result = _environment(_folder(config)).get_template(kind.template).render(ctx)
+    except jinja2.UndefinedError as exc:
+        line = _template_line(exc, path) or 1
+        result = TemplateProblem("FD402", f"template error: {exc.message}", Location(str(path), line))
+    except jinja2.TemplateError as exc:
+        result = TemplateProblem("FD403", f"template error: {exc}", Location(str(path), _template_line(exc, path) or 1))
+    if key is not None:
+        _RENDERS[key] = result
+    return result
 
 
 def check(config: ProjectConfig, job: JobSpec, task: TaskSpec, target: Target) -> list[TemplateProblem]:
     kind = task.kind
     assert isinstance(kind, SqlFileTask), kind
     path = template_path(config, kind.template)
-    if not path.is_file():
+    version = _file_key(path)
+    if version is None:
         available = sorted(str(p.relative_to(config.templates_dir)) for p in config.templates_dir.rglob("*.sql")) \
             if config.templates_dir.is_dir() else []
         import difflib
@@ -121,26 +213,16 @@ def check(config: ProjectConfig, job: JobSpec, task: TaskSpec, target: Target) -
             f"SQL template {kind.template!r} not found in {config.templates_dir}{hint}",
             task.location,
         )]
-    env = environment(config.templates_dir)
-    source = path.read_text(encoding="utf-8")
-    try:
-        ast = env.parse(source, name=kind.template, filename=str(path))
-    except jinja2.TemplateSyntaxError as exc:
-        return [TemplateProblem("FD403", f"template syntax error: {exc.message}", Location(str(path), exc.lineno))]
+    env = _environment(_folder(config))
+    analysis = _analyse(_folder(config), kind.template, str(path), *version)
+    if analysis.syntax_error is not None:
+        message, line = analysis.syntax_error
+        return [TemplateProblem("FD403", f"template syntax error: {message}", Location(str(path), line))]
     ctx = context(job, task, target)
     problems: list[TemplateProblem] = []
-    undeclared = meta.find_undeclared_variables(ast) - set(ctx) - set(env.globals)
-    # `{{ x | default(...) }}` declares x as optional
-    optional = {
-        f.node.name for f in ast.find_all(nodes.Filter)
-        if f.name in ("default", "d") and isinstance(f.node, nodes.Name)
-    }
-    undeclared -= optional
+    undeclared = analysis.free - set(ctx) - set(env.globals)
     if undeclared:
-        first_line: dict[str, int] = {}
-        for node in ast.find_all(nodes.Name):
-            if node.name in undeclared and node.ctx == "load":
-                first_line.setdefault(node.name, node.lineno)
+        first_line = dict(analysis.first_line)
         for name in sorted(undeclared):
             problems.append(TemplateProblem(
                 "FD402",
@@ -149,19 +231,13 @@ def check(config: ProjectConfig, job: JobSpec, task: TaskSpec, target: Target) -
                 Location(str(path), first_line.get(name, 1)),
             ))
         return problems
-    try:
-        # get_template compiles once per process (the loader caches it; auto_reload notices edits), so
-        # compile's render() after validation does not compile the template again
-        rendered = env.get_template(kind.template).render(ctx)
-    except jinja2.UndefinedError as exc:
-        line = _template_line(exc, path) or 1
-        return [TemplateProblem("FD402", f"template error: {exc.message}", Location(str(path), line))]
-    except jinja2.TemplateError as exc:
-        return [TemplateProblem("FD403", f"template error: {exc}", Location(str(path), _template_line(exc, path) or 1))]
+    rendered = _rendered(config, job, task, target, analysis)
+    if isinstance(rendered, TemplateProblem):
+        return [rendered]
     declared = job.param_names() | {k for k, _ in kind.parameters}
-    for name, offset in sql_markers(rendered):
+    for name, offset in _markers(rendered):
         if name not in declared:
-            line = _source_line(source, ":" + name) or rendered.count("\n", 0, offset) + 1
+            line = _source_line(analysis.source, ":" + name) or rendered.count("\n", 0, offset) + 1
             problems.append(TemplateProblem(
                 "FD404",
                 f"SQL parameter marker :{name} is neither a job parameter nor a task parameter "
@@ -170,6 +246,11 @@ def check(config: ProjectConfig, job: JobSpec, task: TaskSpec, target: Target) -
                 Location(str(path), line),
             ))
     return problems
+
+
+@functools.lru_cache(maxsize=4096)
+def _markers(sql: str) -> tuple[tuple[str, int], ...]:
+    return tuple(sql_markers(sql))
 
 
 def _template_line(exc: Exception, path: Path) -> int | None:

@@ -43,6 +43,7 @@ from flowdef.deploy.plan import (
     is_managed,
 )
 from flowdef.errors import WorkspaceError
+from flowdef.jobsapi.facts import JOB_TAG, PROJECT_TAG
 
 READ_CONCURRENCY = 16
 _LANGUAGES = {".py": "PYTHON", ".sql": "SQL", ".scala": "SCALA", ".r": "R"}
@@ -145,8 +146,8 @@ class Deployer:
             seen.add(job_id)
             settings = job.get("settings") or {}
             if self._managed(settings):
-                light.setdefault(settings["tags"]["flowdef_job"], []).append((job_id, settings))
-            elif not (settings.get("tags") or {}).get("flowdef_project"):
+                light.setdefault(settings["tags"][JOB_TAG], []).append((job_id, settings))
+            elif not (settings.get("tags") or {}).get(PROJECT_TAG):
                 unmanaged.setdefault(str(settings.get("name", "")).lower(), []).append(job_id)
         wanted = set(self.desired if full_for is None else full_for)
         # jobs/list is eventually consistent: a job applied a moment ago may be missing.  The manifest remembers the
@@ -160,7 +161,7 @@ class Deployer:
         for key, job_id in hinted:
             hit = fetched.get(job_id)
             if hit is not None and self._managed(hit.get("settings") or {}) and \
-                    hit["settings"]["tags"]["flowdef_job"] == key:
+                    hit["settings"]["tags"][JOB_TAG] == key:
                 light.setdefault(key, []).append((job_id, hit["settings"]))
         managed: dict[str, list[RemoteJob]] = {}
         for key, jobs in light.items():
@@ -349,7 +350,7 @@ class Deployer:
         """After a create whose answer was lost: the job with our identity tags, if the create went through."""
         for job in self.ws.list_jobs(name=name):
             settings = job.get("settings") or {}
-            if self._managed(settings) and settings["tags"]["flowdef_job"] == key:
+            if self._managed(settings) and settings["tags"][JOB_TAG] == key:
                 return int(job["job_id"])
         return None
 

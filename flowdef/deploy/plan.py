@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 
-from flowdef.compile.compiler import IDENTITY_TAGS
+from flowdef.jobsapi.facts import IDENTITY_TAGS, JOB_TAG, PROJECT_TAG, TARGET_TAG
 from flowdef.deploy.diff import Change, diff, short
 from flowdef.deploy.normalize import JOB_DEFAULTS, TASK_DEFAULTS, comparable
 
@@ -34,7 +34,7 @@ class RemoteJob:
 
     @property
     def key(self) -> str | None:
-        return self.tags.get("flowdef_job")
+        return self.tags.get(JOB_TAG)
 
 
 @attrs.frozen
@@ -124,8 +124,7 @@ def _defaults_shown(changes: list[Change]) -> list[Change]:
 
 def is_managed(settings: dict, project: str, target: str) -> bool:
     tags = settings.get("tags") or {}
-    return tags.get("flowdef_project") == project and tags.get("flowdef_target") == target and bool(
-        tags.get("flowdef_job"))
+    return tags.get(PROJECT_TAG) == project and tags.get(TARGET_TAG) == target and bool(tags.get(JOB_TAG))
 
 
 def build_plan(

@@ -3,28 +3,24 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 from flowdef.errors import WorkspaceError
+from flowdef.load.project import Project
 
 
-def prepare(args) -> tuple[Any, Any, Any, list] | int:
-    """(config, target, loaded project, [Desired]) or an exit code after printing why not."""
+def prepare(project: Project, command: str) -> list | int:
+    """The [Desired] jobs of an opened project (validated, compiled), or an exit code after printing why not."""
     from flowdef.compile import compiler
-    from flowdef.cli._common import project
     from flowdef.deploy.engine import Desired
     from flowdef.diagnostics import format_text, has_errors, summary
     from flowdef.validate import validate_project
 
-    loaded = project(args)
-    if isinstance(loaded, int):
-        return loaded
-    config, target, proj = loaded
+    config, target, proj = project.config, project.target, project.loaded
     diags = validate_project(proj, target)
     if has_errors(diags):
         errors = [d for d in diags if getattr(d, "severity", "error") == "error"] or list(diags)
         print(format_text(errors), file=sys.stderr)
-        print(f"{args.command} stopped: {summary(diags)}; nothing was sent to the workspace", file=sys.stderr)
+        print(f"{command} stopped: {summary(diags)}; nothing was sent to the workspace", file=sys.stderr)
         return 1
     permissions = getattr(compiler, "permissions", None)  # added by the task-kinds work; optional
     desired = []
@@ -37,7 +33,7 @@ def prepare(args) -> tuple[Any, Any, Any, list] | int:
             print(f"error: compiling job {job.key} failed: {first}; nothing was sent to the workspace",
                   file=sys.stderr)
             return 1
-    return config, target, proj, desired
+    return desired
 
 
 def connect(target):

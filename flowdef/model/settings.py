@@ -54,14 +54,7 @@ class Webhook:
     location: Location | None = attrs.field(default=None, kw_only=True, eq=False, converter=_loc)
 
 
-NOTIFICATION_EVENTS = (
-    "on_start",
-    "on_success",
-    "on_failure",
-    "on_duration_warning_threshold_exceeded",
-    "on_streaming_backlog_exceeded",
-)
-MAX_WEBHOOKS_PER_EVENT = 3
+from flowdef.jobsapi.facts import MAX_WEBHOOKS_PER_EVENT, NOTIFICATION_EVENTS  # noqa: E402
 
 
 def _recipients(value) -> tuple:
@@ -111,7 +104,7 @@ class HealthMetric(_StrEnum):
     STREAMING_BACKLOG_FILES = "STREAMING_BACKLOG_FILES"
 
 
-HEALTH_OPS = ("GREATER_THAN",)
+from flowdef.jobsapi.facts import HEALTH_OPS  # noqa: E402
 
 
 @frozen

@@ -220,11 +220,7 @@ class RunJobTask:
     KIND = "run_job"
 
 
-CONDITION_OPS = ("EQUAL_TO", "NOT_EQUAL", "GREATER_THAN", "GREATER_THAN_OR_EQUAL", "LESS_THAN", "LESS_THAN_OR_EQUAL")
-OP_ALIASES = {
-    "==": "EQUAL_TO", "!=": "NOT_EQUAL", ">": "GREATER_THAN", ">=": "GREATER_THAN_OR_EQUAL",
-    "<": "LESS_THAN", "<=": "LESS_THAN_OR_EQUAL",
-}
+from flowdef.jobsapi.facts import CONDITION_OP_SYMBOLS as OP_ALIASES, CONDITION_OPS  # noqa: E402,F401
 
 
 @frozen

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-MAX_TASK_VALUE_BYTES = 48 * 1024
+from flowdef.jobsapi.facts import MAX_TASK_VALUE_BYTES  # noqa: E402
 
 
 class TaskValueError(ValueError):

@@ -22,7 +22,7 @@ from flowdef.testing.state import ApiError, invalid
 
 __all__ = ["MAX_TASKS", "SERVER_DEFAULTS_DOC", "TASK_TYPES", "fill_defaults", "validate"]
 
-MAX_TASKS = 1000
+from flowdef.jobsapi.facts import MAX_CONCURRENT_RUNS, MAX_TASKS  # noqa: E402
 
 # Every task kind of the API and the fields each requires, from the field table generated from databricks-sdk
 # (flowdef.jobsapi.fields_table): a kind the SDK learns is known here after regenerating, with no list to edit.
@@ -31,10 +31,7 @@ _REQUIRED = {kind: REQUIRED.get(OBJECTS[TASK][kind], ()) for kind in TASK_TYPES}
 
 _PAUSE = ("PAUSED", "UNPAUSED")
 _SOURCE = ("WORKSPACE", "GIT")
-_RUN_IF = ("ALL_SUCCESS", "AT_LEAST_ONE_SUCCESS", "NONE_FAILED", "ALL_DONE", "AT_LEAST_ONE_FAILED",
-           "ALL_FAILED")
-_OPS = ("EQUAL_TO", "NOT_EQUAL", "GREATER_THAN", "GREATER_THAN_OR_EQUAL", "LESS_THAN",
-        "LESS_THAN_OR_EQUAL")
+from flowdef.jobsapi.facts import CONDITION_OPS as _OPS, HEALTH_OPS, RUN_IF_VALUES as _RUN_IF  # noqa: E402
 _GIT_PROVIDERS = ("gitHub", "bitbucketCloud", "azureDevOpsServices", "gitHubEnterprise",
                   "bitbucketServer", "gitLab", "gitLabEnterpriseEdition", "awsCodeCommit")
 # Top-level enums: (dotted path, allowed values)
@@ -62,8 +59,7 @@ _TASK_ENUMS = (
 )
 _HEALTH_METRICS = ("RUN_DURATION_SECONDS", "STREAMING_BACKLOG_BYTES", "STREAMING_BACKLOG_RECORDS",
                    "STREAMING_BACKLOG_SECONDS", "STREAMING_BACKLOG_FILES")
-_KEY_RE = re.compile(r"^[\w\-]{1,100}$")
-_PARAM_RE = re.compile(r"^[\w\-.]+$")
+from flowdef.jobsapi.facts import PARAM_NAME as _PARAM_RE, TASK_KEY as _KEY_RE  # noqa: E402
 _QUARTZ_FIELD_RE = re.compile(r"^[0-9A-Za-z*?/,#\-]+$")
 
 SERVER_DEFAULTS_DOC = """\
@@ -104,8 +100,8 @@ def validate(settings: Any, prefix: str = "settings") -> None:
     for dotted, allowed in _JOB_ENUMS:
         _enum(_get(settings, dotted), allowed, f"{prefix}.{dotted}")
     mcr = settings.get("max_concurrent_runs")
-    if mcr is not None and (not isinstance(mcr, int) or not 0 <= mcr <= 1000):
-        raise invalid(f"{prefix}.max_concurrent_runs must be between 0 and 1000, got {mcr!r}.")
+    if mcr is not None and (not isinstance(mcr, int) or not 0 <= mcr <= MAX_CONCURRENT_RUNS):
+        raise invalid(f"{prefix}.max_concurrent_runs must be between 0 and {MAX_CONCURRENT_RUNS}, got {mcr!r}.")
     tags = settings.get("tags") or {}
     if len(tags) > 25:
         raise invalid(f"A job can have at most 25 tags, got {len(tags)}.")
@@ -173,7 +169,7 @@ def _validate_health_rule(rule: Any, where: str) -> None:
         if (rule or {}).get(field) is None:
             raise invalid(f"Missing required field: {where}.{field}.")
     _enum(rule["metric"], _HEALTH_METRICS, f"{where}.metric")
-    _enum(rule["op"], ("GREATER_THAN",), f"{where}.op")
+    _enum(rule["op"], HEALTH_OPS, f"{where}.op")
 
 
 def _validate_schedule(schedule: Any, where: str) -> None:

@@ -246,7 +246,8 @@ class FakeWorkspace:
     Options: ``token``/``user_name`` identify the caller; ``server_defaults`` fills the defaults the
     service adds on ``jobs/get`` (on by default, see ``jobs_validate.SERVER_DEFAULTS_DOC``);
     ``list_lag=N`` hides a new job from the next N ``jobs/list`` calls (eventual consistency);
-    ``run_polls=N`` keeps each run RUNNING for its first N ``runs/get`` polls;
+    ``run_polls=N`` moves each run one step per ``runs/get`` poll (queued -> pending -> running -> terminated),
+    each task attempt lasting N polls (0: runs end inside run-now);
     ``not_found_style="legacy"`` answers unknown job/run ids with 400 INVALID_PARAMETER_VALUE
     instead of 404 RESOURCE_DOES_NOT_EXIST (both occur in the wild; deploy code should handle both).
     """
@@ -429,15 +430,26 @@ class FakeWorkspace:
             self.state.task_failures[(job_id, task_key)] = [times, error]
 
     def set_task_values(self, job_id: int, task_key: str, **values: Any) -> None:
-        """Task values visible as ``{{tasks.<task_key>.values.<name>}}`` in runs of ``job_id``."""
+        """Task values ``task_key`` sets whenever it runs in ``job_id`` (then ``{{tasks.<task_key>.values.<name>}}``
+        in later tasks of that run; a run where it did not run has none)."""
         with self.state.lock:
             self.state.task_values.setdefault((job_id, task_key), {}).update(values)
 
+    def script_task(self, job_id: int, task_key: str, *outcomes: Any) -> None:
+        """What the next executions of ``task_key`` in ``job_id`` do, in order (then they succeed): each a result
+        state (``"FAILED"``, ``"TIMEDOUT"``...) or a :class:`flowdef.runs.Outcome` (state, error, values, virtual
+        duration).  A for-each's nested task key scripts its iterations, in the order they start."""
+        from flowdef.runs import Outcome
+
+        with self.state.lock:
+            self._runs.script(job_id, task_key, [o if isinstance(o, Outcome) else Outcome(str(o)) for o in outcomes])
+
     def set_task_output(self, job_id: int, task_key: str, *, logs: str | None = None,
-                        notebook_result: str | None = None, error_trace: str | None = None) -> None:
-        """What ``runs/get-output`` returns for successful (logs / notebook result) or failed
+                        notebook_result: str | None = None, error_trace: str | None = None,
+                        sql_output: dict | None = None) -> None:
+        """What ``runs/get-output`` returns for successful (logs / notebook result / SQL output) or failed
         (error_trace) executions of ``task_key``."""
-        out = {"logs": logs, "notebook_result": notebook_result, "error_trace": error_trace}
+        out = {"logs": logs, "notebook_result": notebook_result, "error_trace": error_trace, "sql_output": sql_output}
         with self.state.lock:
             self.state.task_outputs[(job_id, task_key)] = {k: v for k, v in out.items() if v is not None}
 

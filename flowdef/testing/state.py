@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ApiError", "JobMeta", "Options", "RunRecord", "TaskRun", "WorkspaceObject", "WorkspaceState", "now_ms"]
+__all__ = ["ApiError", "JobMeta", "Options", "WorkspaceObject", "WorkspaceState", "now_ms"]
 
 
 def now_ms() -> int:
@@ -109,58 +109,6 @@ class JobMeta:
     list_hidden_for: int = 0
 
 
-@dataclass
-class TaskRun:
-    """One task of a job run (the latest execution of that task key)."""
-
-    task_key: str
-    run_id: int
-    spec: dict[str, Any]
-    state: str | None = None  # result state once finished
-    attempts: int = 0
-    outcome: str | None = None
-    error: str | None = None
-    start_time: int = 0
-    end_time: int = 0
-    execution_count: int = 0
-    attempt_run_ids: list[int] = field(default_factory=list)
-    iterations: list[str] = field(default_factory=list)  # for_each iteration states
-    resolved: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class RunRecord:
-    """A job run and its repairs."""
-
-    run_id: int
-    job_id: int
-    number_in_job: int
-    run_name: str
-    creator_user_name: str
-    start_time: int
-    parameters: dict[str, str]
-    job_parameter_defaults: dict[str, str]
-    tasks: dict[str, TaskRun] = field(default_factory=dict)
-    job_clusters: list[dict[str, Any]] = field(default_factory=list)
-    result_state: str | None = None
-    end_time: int = 0
-    #: runs/get polls that still report RUNNING before the results become visible
-    polls_remaining: int = 0
-    canceled: bool = False
-    repairs: list[dict[str, Any]] = field(default_factory=list)  # repair history items (REPAIR type)
-    original: dict[str, Any] = field(default_factory=dict)  # the ORIGINAL history item
-    overriding_parameters: dict[str, Any] = field(default_factory=dict)
-    trigger: str = "ONE_TIME"
-
-    @property
-    def finished(self) -> bool:
-        return self.result_state is not None and self.polls_remaining <= 0
-
-    @property
-    def latest_repair_id(self) -> int | None:
-        return self.repairs[-1]["id"] if self.repairs else None
-
-
 class WorkspaceState:
     """Everything the fake workspace stores.  Hold ``lock`` while reading or writing."""
 
@@ -174,14 +122,13 @@ class WorkspaceState:
         self.permissions: dict[int, list[dict[str, str]]] = {}
         #: normalised absolute path -> object (directories included)
         self.files: dict[str, WorkspaceObject] = {}
-        self.runs: dict[int, RunRecord] = {}
         self.idempotency: dict[str, int] = {}
         #: (job_id, task_key) -> remaining forced failures (None = always), error message
         self.task_failures: dict[tuple[int, str], list[Any]] = {}
-        #: (job_id, task_key) -> task values {{tasks.<key>.values.<name>}}
+        #: (job_id, task_key) -> task values the task sets whenever it runs (runs/ keeps them per run)
         self.task_values: dict[tuple[int, str], dict[str, Any]] = {}
         #: (job_id, task_key) -> {"logs"|"notebook_result"|"error_trace": str} for runs/get-output
-        self.task_outputs: dict[tuple[int, str], dict[str, str]] = {}
+        self.task_outputs: dict[tuple[int, str], dict[str, Any]] = {}
         self._job_ids = itertools.count(1001)
         self._run_ids = itertools.count(7001)
         self._object_ids = itertools.count(4_000_000_000_001)

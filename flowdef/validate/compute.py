@@ -34,7 +34,7 @@ DATA_SECURITY_MODES = (
     "LEGACY_SINGLE_USER", "LEGACY_SINGLE_USER_STANDARD", "LEGACY_TABLE_ACL", "NONE", "SINGLE_USER", "USER_ISOLATION",
 )
 CLUSTER_KINDS = ("CLASSIC_PREVIEW",)
-_EXTERNAL = ("/", "dbfs:", "s3:", "s3a:", "abfss:", "gs:", "wasbs:", "file:")
+from flowdef.jobsapi.facts import EXTERNAL_PATH_PREFIXES as _EXTERNAL  # noqa: E402
 _TYPED_CLUSTER_FIELDS = {
     "spark_version", "node_type_id", "driver_node_type_id", "num_workers", "autoscale", "policy_id",
     "apply_policy_default_values", "instance_pool_id", "driver_instance_pool_id", "spark_conf", "spark_env_vars",

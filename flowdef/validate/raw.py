@@ -18,7 +18,7 @@ from flowdef.model.tasks import RawTask
 from flowdef.validate.context import JobContext
 from flowdef.wire import kinds
 
-MAX_ENVIRONMENT_VARIABLES = 10
+from flowdef.jobsapi.facts import MAX_ENVIRONMENT_VARIABLES
 BUNDLE_ONLY_JOB_FIELDS = frozenset({"permissions", "lifecycle"})  # bundle settings, not Jobs API fields
 
 

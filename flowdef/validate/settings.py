@@ -24,9 +24,11 @@ from flowdef.wire.kind_rules import enum_hint
 
 __all__ = ["check", "enum_hint"]
 
+from flowdef.jobsapi.facts import (  # Jobs API limits, written once
+    IDENTITY_TAGS, MAX_GIT_BRANCH, MAX_GIT_COMMIT, MAX_GIT_TAG, MAX_GIT_URL,
+)
+
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+\Z")
-MAX_GIT_URL, MAX_GIT_BRANCH, MAX_GIT_TAG, MAX_GIT_COMMIT = 300, 255, 255, 64
-IDENTITY_TAGS = ("flowdef_project", "flowdef_target", "flowdef_job")
 
 
 def check(ctx: JobContext) -> list[Diagnostic]:

@@ -6,31 +6,23 @@ Every rule is linear in the size of the job: one pass over the tasks plus the gr
 
 from __future__ import annotations
 
-import re
-
 from flowdef.diagnostics import Diagnostic
-from flowdef.model.spec import JobSpec, RunIf, TaskSpec
+from flowdef.model.spec import JobSpec, TaskSpec
 from flowdef.model.tasks import ConditionTask, ForEachTask
 from flowdef.validate.context import JobContext
 from flowdef.wire import kinds
 from flowdef.wire.kind_rules import suggest as _suggest
+from flowdef.jobsapi.facts import (  # the Jobs API's limits and enums, written once
+    FAILURE_RUN_IF, INT32_MAX, MAX_CONCURRENT_RUNS, MAX_ENVIRONMENTS, MAX_JOB_CLUSTERS, MAX_JOB_DESCRIPTION,
+    MAX_NAME_BYTES, MAX_TAGS, MAX_TASK_DESCRIPTION, MAX_TASKS, PARAM_NAME, RUN_IF_VALUES, STRING_CONDITION_OPS,
+    TASK_KEY,
+)
+from flowdef.jobsapi.facts import IDENTITY_TAGS as _IDENTITY_TAG_NAMES
 
 __all__ = ["JobContext", "check", "is_condition", "is_for_each"]  # JobContext: re-exported for the rule modules
 
-MAX_TASKS = 1000
-MAX_JOB_CLUSTERS = 100
-MAX_ENVIRONMENTS = 10
-MAX_TAGS = 25
-MAX_NAME_BYTES = 4096
-MAX_JOB_DESCRIPTION = 27_700
-MAX_TASK_DESCRIPTION = 1000
-INT32_MAX = 2**31 - 1
-IDENTITY_TAGS = 3  # flowdef_project, flowdef_target, flowdef_job (added by the compiler)
-
-TASK_KEY = re.compile(r"[\w\-]{1,100}\Z", re.ASCII)
-PARAM_NAME = re.compile(r"[\w\-.]+\Z", re.ASCII)
-RUN_IF = {r.value for r in RunIf}
-FAILURE_RUN_IF = {"AT_LEAST_ONE_FAILED", "ALL_FAILED"}
+IDENTITY_TAGS = len(_IDENTITY_TAG_NAMES)  # added by the compiler: they count against MAX_TAGS
+RUN_IF = set(RUN_IF_VALUES)
 
 
 def is_condition(kind) -> bool:
@@ -296,7 +288,7 @@ def _cannot_fail(t: TaskSpec, memo: dict[str, bool]) -> bool:
     if not is_condition(kind):
         return False
     op = getattr(kind, "op", None)
-    if getattr(op, "value", op) not in ("EQUAL_TO", "NOT_EQUAL"):
+    if getattr(op, "value", op) not in STRING_CONDITION_OPS:
         return False  # a numeric comparison fails on a non-number
     for side in (getattr(kind, "left", ""), getattr(kind, "right", "")):
         if isinstance(side, str) and "tasks." in side:
@@ -324,8 +316,9 @@ def _job_rules(ctx: JobContext, computes: dict[str, set]) -> list[Diagnostic]:
             ))
     mcr = job.max_concurrent_runs
     if mcr is not None:
-        if isinstance(mcr, bool) or not isinstance(mcr, int) or not 0 <= mcr <= 1000:
-            out.append(ctx.d("FD502", f"max_concurrent_runs must be 0..1000, got {mcr!r}", path="max_concurrent_runs"))
+        if isinstance(mcr, bool) or not isinstance(mcr, int) or not 0 <= mcr <= MAX_CONCURRENT_RUNS:
+            out.append(ctx.d("FD502", f"max_concurrent_runs must be 0..{MAX_CONCURRENT_RUNS}, got {mcr!r}",
+                             path="max_concurrent_runs"))
         elif mcr == 0:
             out.append(ctx.d(
                 "FD506",

@@ -30,6 +30,7 @@ from typing import Any, Callable
 import attrs
 
 from flowdef._frozen import frozen
+from flowdef.jobsapi.facts import JOB_TAG, PROJECT_TAG, TARGET_TAG
 from flowdef.jobsapi.placeholders import WORKSPACE_ID, parse_placeholder
 from flowdef.load.config import Target
 from flowdef.model.compute import Autoscale, ClusterSpec, Environment, ExistingCluster, JobCluster, Library
@@ -489,13 +490,12 @@ _JOB_TYPED = ("name", "description", "tags", "parameters", "max_concurrent_runs"
 def decode_job(payload: dict, deploy_time: dict[str, str] | None = None) -> DecodedJob:
     """A ``jobs/create`` body (and its deploy-time substitutions, ``{"tasks[0].run_job_task.job_id":
     "${flowdef.jobs.x.id}"}``) as a model job, the target and the project it was compiled for."""
-    from flowdef.wire.encode import IDENTITY_TAGS, job_payload
+    from flowdef.wire.encode import job_payload
 
     tags = dict(payload.get("tags") or {})
-    project = tags.pop("flowdef_project", "")
-    target_name = tags.pop("flowdef_target", "")
-    key = tags.pop("flowdef_job", "") or str(payload.get("name", "job"))
-    assert set(IDENTITY_TAGS) == {"flowdef_project", "flowdef_target", "flowdef_job"}
+    project = tags.pop(PROJECT_TAG, "")
+    target_name = tags.pop(TARGET_TAG, "")
+    key = tags.pop(JOB_TAG, "") or str(payload.get("name", "job"))
     target = Target(target_name, root_path=_root_path(payload, key))
     triggers, trigger_fields = _trigger(payload)
     queue = payload.get("queue")

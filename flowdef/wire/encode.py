@@ -19,7 +19,9 @@ from flowdef.model.triggers import Continuous, Cron, FileArrival, JobCompletion,
 from flowdef.wire import kinds
 from flowdef.wire.tasks import EXTERNAL, put, workspace_path
 
-IDENTITY_TAGS = ("flowdef_project", "flowdef_target", "flowdef_job")
+from flowdef.jobsapi.facts import IDENTITY_TAGS, INIT_SCRIPT_STORES
+
+__all__ = ["IDENTITY_TAGS", "compute_of", "job_payload", "permissions", "resolve_params", "task_payload"]
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -95,12 +97,8 @@ def _environment(env: Environment) -> dict:
     return {"environment_key": env.key, "spec": spec}
 
 
-_INIT_SCRIPT_STORES = (("/Volumes/", "volumes"), ("s3:", "s3"), ("s3a:", "s3"), ("abfss:", "abfss"),
-                       ("gs:", "gcs"), ("dbfs:", "dbfs"), ("file:", "file"), ("/", "workspace"))
-
-
 def _init_script(path: str, target: Target) -> dict:
-    for prefix, store in _INIT_SCRIPT_STORES:
+    for prefix, store in INIT_SCRIPT_STORES:
         if path.startswith(prefix):
             return {store: {"destination": path}}
     return {"workspace": {"destination": workspace_path(target, path)}}  # a project file, uploaded
@@ -271,7 +269,7 @@ def job_payload(job: JobSpec, target: Target, project: str) -> dict:
     put(out, "description", job.description)
     tags = dict(job.tags)
     tags.update(dict(target.tags))
-    tags.update({"flowdef_project": project, "flowdef_target": target.name, "flowdef_job": job.key})
+    tags.update(zip(IDENTITY_TAGS, (project, target.name, job.key)))
     out["tags"] = tags
     overrides = target.params_dict
     put(out, "parameters", [{"name": p.name, "default": overrides.get(p.name, p.default)} for p in job.params])

@@ -23,20 +23,13 @@ from flowdef.model.tasks import (
     PipelineTask, PowerBiTask, PythonFileTask, PythonWheelTask, RunJobTask, SparkJarTask, SqlAlertTask,
     SqlDashboardTask, SqlQueryTask,
 )
-from flowdef.wire.tasks import EXTERNAL
+from flowdef.jobsapi.facts import (  # the Jobs API's limits and enums, written once
+    CONDITION_OP_LOOKALIKES as _OP_SYMBOLS, CONDITION_OPS, MAX_ALERT_SUBSCRIBERS, MAX_BASE_PARAMETERS_BYTES,
+    MAX_DBT_COMMANDS, MAX_FOR_EACH_CONCURRENCY, STRING_CONDITION_OPS, is_external_path,
+)
 
-MAX_DBT_COMMANDS = 10
-MAX_ALERT_SUBSCRIBERS = 100
-MAX_BASE_PARAMETERS_BYTES = 1024 * 1024
-MAX_FOR_EACH_CONCURRENCY = 100  # often quoted, not in the API reference: a warning
 POWER_BI_STORAGE_MODES = ("DIRECT_QUERY", "DUAL", "IMPORT")
 POWER_BI_AUTH = ("OAUTH", "PAT")
-CONDITION_OPS = ("EQUAL_TO", "NOT_EQUAL", "GREATER_THAN", "GREATER_THAN_OR_EQUAL", "LESS_THAN",
-                 "LESS_THAN_OR_EQUAL")
-_OP_SYMBOLS = {"==": "EQUAL_TO", "=": "EQUAL_TO", "!=": "NOT_EQUAL", "<>": "NOT_EQUAL", ">": "GREATER_THAN",
-               ">=": "GREATER_THAN_OR_EQUAL", "<": "LESS_THAN", "<=": "LESS_THAN_OR_EQUAL",
-               "EQUALS": "EQUAL_TO", "EQ": "EQUAL_TO", "NE": "NOT_EQUAL", "GT": "GREATER_THAN",
-               "GE": "GREATER_THAN_OR_EQUAL", "LT": "LESS_THAN", "LE": "LESS_THAN_OR_EQUAL"}
 _NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*\Z")
 _NUMERIC_TYPES = {"int", "float", "Decimal", "decimal"}
 
@@ -106,7 +99,7 @@ def function_rules(ctx, task: TaskSpec, kind: FunctionTask, path: str, location)
 
 
 def python_file_rules(ctx, task: TaskSpec, kind: PythonFileTask, path: str, location) -> list[Diagnostic]:
-    if kind.path.startswith(EXTERNAL) or "{{" in kind.path or (ctx.config.root / kind.path).is_file():
+    if is_external_path(kind.path) or "{{" in kind.path or (ctx.config.root / kind.path).is_file():
         return []
     return [ctx.d(
         "FD406",
@@ -312,7 +305,7 @@ def condition_rules(ctx, task: TaskSpec, kind: ConditionTask, path: str, locatio
                 f"condition task {task.key!r} has an empty {side} operand; both operands are required",
                 location, f"{path}.condition_task.{side}",
             ))
-    if op_text in ("EQUAL_TO", "NOT_EQUAL"):
+    if op_text in STRING_CONDITION_OPS:
         for side in ("left", "right"):
             value = getattr(kind, side, None)
             why = _numeric_operand(ctx.job, value)

@@ -20,8 +20,9 @@ from flowdef.model.tasks import (
 )
 
 ENTRY_SCRIPT = "lib/flowdef_entry.py"
-EXTERNAL = ("/", "dbfs:", "s3:", "s3a:", "abfss:", "gs:", "wasbs:", "file:")  # used as is, never uploaded
-CLOUD = ("dbfs:", "s3:", "s3a:", "abfss:", "gs:", "wasbs:")
+from flowdef.jobsapi.facts import (  # noqa: E402 - used as is, never uploaded
+    CLOUD_PATH_PREFIXES as CLOUD, EXTERNAL_PATH_PREFIXES as EXTERNAL,
+)
 
 CompileTask = Callable[[JobSpec, TaskSpec, Target], dict]
 
