@@ -23,7 +23,7 @@ from flowdef.model.compute import (
 from flowdef.diagnostics import Diagnostic
 from flowdef.model.spec import TaskSpec
 from flowdef.model.tasks import SparkJarTask, SqlAlertTask, SqlDashboardTask, SqlFileTask, SqlQueryTask
-from flowdef.validate.context import JobContext, tasks_with_paths
+from flowdef.validate.context import JobContext
 from flowdef.wire import kinds
 from flowdef.wire.kind_rules import check_enum as _enum
 
@@ -47,7 +47,7 @@ _LIBRARY_SUFFIX = {"whl": (".whl",), "jar": (".jar",), "requirements": (".txt", 
 def check(ctx: JobContext) -> list[Diagnostic]:
     job = ctx.job
     out: list[Diagnostic] = []
-    tasks = list(tasks_with_paths(job))
+    tasks = ctx.task_paths
     used: dict[tuple[type, str], Any] = {}  # (type, key) -> first definition, tasks and the job default
     declared = [*job.environments, *job.job_clusters]
     for compute in declared:

@@ -33,6 +33,11 @@ class JobContext:
         return by_key
 
     @functools.cached_property
+    def task_paths(self) -> list[tuple[TaskSpec, str]]:
+        """Every task, nested for-each tasks right after their for-each task, with its path for diagnostics."""
+        return list(tasks_with_paths(self.job))
+
+    @functools.cached_property
     def sql_tasks(self) -> list[TaskSpec]:
         """The SQL file tasks, nested ones included."""
         return [t for t in self.job.all_tasks() if type(t.kind) is SqlFileTask]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flowdef.diagnostics import Diagnostic
 from flowdef.model.tasks import RunJobTask
 from flowdef.model.triggers import JobCompletion
-from flowdef.validate.context import JobContext, tasks_with_paths
+from flowdef.validate.context import JobContext
 from flowdef.wire.kind_rules import suggest
 
 
@@ -19,7 +19,7 @@ def check(contexts: list[JobContext]) -> list[Diagnostic]:
     edges: dict[tuple[str, str], tuple] = {}  # (job, job it runs) -> (ctx, task, path) of the first such task
     for ctx in contexts:
         job = ctx.job
-        for task, path in tasks_with_paths(job):
+        for task, path in ctx.task_paths:
             kind = task.kind
             if not isinstance(kind, RunJobTask) or kind.job_key is None:
                 continue

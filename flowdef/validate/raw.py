@@ -126,6 +126,8 @@ class RawFields:
         return []
 
     def task_fields(self, task: TaskSpec, path: str) -> list[Diagnostic]:
+        if not task.extra and not isinstance(task.kind, RawTask):
+            return []  # no raw field on this task
         out: list[Diagnostic] = []
         loc = task.location
         kind = task.kind

@@ -17,7 +17,7 @@ from flowdef.model.settings import (
     HEALTH_OPS, MAX_WEBHOOKS_PER_EVENT, NOTIFICATION_EVENTS, EditMode, GitProvider, HealthMetric, Notifications,
     PermissionLevel, Webhook,
 )
-from flowdef.validate.context import JobContext, tasks_with_paths
+from flowdef.validate.context import JobContext
 from flowdef.validate.raw import RawFields
 from flowdef.wire.kind_rules import check_enum as _enum
 from flowdef.wire.kind_rules import enum_hint
@@ -37,7 +37,7 @@ def check(ctx: JobContext) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     raw = RawFields(ctx)
     out += raw.job_fields()
-    for task, path in tasks_with_paths(job):
+    for task, path in ctx.task_paths:
         out += raw.task_fields(task, path)
         out += _notifications(ctx, task.notifications, path, task.location, task.health, task_level=True)
         out += _health(ctx, task.health, path, task.location)

@@ -110,7 +110,10 @@ def python_file_rules(ctx, task: TaskSpec, kind: PythonFileTask, path: str, loca
 
 
 def notebook_rules(ctx, task: TaskSpec, kind: NotebookTask, path: str, location) -> list[Diagnostic]:
-    if not kind.parameters:
+    # An upper bound first, so typical parameters are never serialised just to be measured: every character of
+    # the JSON is at most 6 bytes (4 in UTF-8, 6 as a \uXXXX escape) and the pairs' repr has at least as many
+    # characters as the JSON has (each string character, and more punctuation).
+    if len(repr(kind.parameters)) * 6 <= MAX_BASE_PARAMETERS_BYTES:
         return []
     size = len(json.dumps(dict(kind.parameters), separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
     if size <= MAX_BASE_PARAMETERS_BYTES:

@@ -126,6 +126,9 @@ def entry(kind: Any) -> KindEntry:
     return found
 
 
+_NEEDS_COMPUTE = frozenset(e.model for e in ENTRIES if e.needs_compute)  # derived from the entries, for speed
+
+
 def needs_compute(kind: Any) -> bool:
-    found = BY_MODEL.get(type(kind))
-    return found is not None and found.needs_compute
+    """Must a task of this kind name compute (or get the job's default)?  From the kind's entry."""
+    return type(kind) in _NEEDS_COMPUTE
