@@ -15,7 +15,9 @@ serverless = Environment("default", version="3")
 job = Job(
     "smart_claims_bronze_to_silver",
     description="Smart claims: deduplicate claims and join claims, policies and customers into silver.",
-    params={"catalog": "smart_claims_dev", "schema_bronze": "01_bronze", "schema_silver": "02_silver"},
+    # simulate_failure=true makes join_tables_create fail: the lesson's failure -> repair drill (README).
+    params={"catalog": "smart_claims_dev", "schema_bronze": "01_bronze", "schema_silver": "02_silver",
+            "simulate_failure": "false"},
     tags={"domain": "insurance", "layer": "silver"},
     trigger=Cron.daily(at="06:00", tz="America/Sao_Paulo"),
     compute=serverless,

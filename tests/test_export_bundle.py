@@ -31,6 +31,8 @@ def _project(name: str):
     os.chdir(PROJECTS[name])  # pipeline paths are relative to the working directory first
     try:
         config = load_config(PROJECTS[name])
+        # a bundle deploys to workspaces; `engine = "local"` targets run on this machine and are not exported
+        config = attrs.evolve(config, targets=tuple(t for t in config.targets if t.engine != "local"))
         return config, load(config)
     finally:
         os.chdir(here)

@@ -512,3 +512,12 @@ def test_bad_settings_are_rejected():
         run.attempt_finished("a", "GREAT", 1)
     with pytest.raises(KeyError):
         run.attempt_finished("zzz", "SUCCESS", 1)
+
+
+def test_repair_of_an_only_run_stays_inside_it():
+    run = Run({"tasks": DAG}, now=0, only={"b", "c"})
+    drive(run, lambda w: "FAILED" if w.key == "b" else "SUCCESS")
+    assert states(run) == {"b": "FAILED", "c": "UPSTREAM_FAILED"}
+    assert run.repair({"tasks": DAG}, 10, all_failed=True) == {"b", "c"}  # never a, d, e
+    drive(run, lambda w: "SUCCESS", now=10)
+    assert states(run) == {"b": "SUCCESS", "c": "SUCCESS"}

@@ -33,6 +33,12 @@ COMMANDS = (
     "destroy",
     "bind",
     "export",
+    "run",
+    "status",
+    "runs",
+    "logs",
+    "repair",
+    "cancel",
 )
 
 

@@ -29,7 +29,8 @@ def run(args) -> int:
 
     opened = project(args)
     config, target, proj = opened.config, opened.target, opened.loaded
-    targets = [target] if args.target else list(config.targets)
+    # a bundle deploys to workspaces: `engine = "local"` targets run on this machine and are not exported
+    targets = [target] if args.target else [t for t in config.targets if t.engine != "local"]
     from flowdef.diagnostics import has_errors, summary
     from flowdef.validate import validate_project
 

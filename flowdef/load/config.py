@@ -36,8 +36,9 @@ else:  # pragma: no cover - exercised on 3.10 only
 MODES = ("development", "production")
 _TARGET_KEYS = {
     "mode", "name_prefix", "root_path", "warehouse_id", "params", "vars", "host", "profile", "tags",
-    "pause_triggers", "concurrency",
+    "pause_triggers", "concurrency", "engine", "data_dir",
 }
+ENGINES = ("databricks", "local")
 _TOP_KEYS = {"project", "pipelines", "templates", "default_target", "targets"}
 
 
@@ -54,6 +55,8 @@ class Target:
     profile: str | None = None
     tags: tuple[tuple[str, str], ...] = ()
     pause_triggers: bool = False
+    engine: str = "databricks"  # "local": runs on this machine (flowdef.local), data under data_dir
+    data_dir: str | None = None
 
     @property
     def params_dict(self) -> dict[str, str]:
@@ -163,6 +166,9 @@ def load_config(start: Path | None = None, path: Path | None = None) -> ProjectC
         params = raw.get("params", {})
         if not isinstance(params, dict):
             raise fail(f"target {name!r}: 'params' must be a table of name = value", "params")
+        engine = raw.get("engine", "databricks")
+        if engine not in ENGINES:
+            raise fail(f"target {name!r}: engine must be one of {', '.join(ENGINES)}, got {engine!r}", "engine")
         dev = mode == "development"
         targets.append(
             Target(
@@ -177,6 +183,8 @@ def load_config(start: Path | None = None, path: Path | None = None) -> ProjectC
                 profile=raw.get("profile"),
                 tags=tuple((str(k), str(v)) for k, v in dict(raw.get("tags", {})).items()),
                 pause_triggers=bool(raw.get("pause_triggers", dev)),
+                engine=str(engine),
+                data_dir=str(raw["data_dir"]) if raw.get("data_dir") is not None else None,
             )
         )
     if not targets:

@@ -133,15 +133,20 @@ class Run:
         self.result: str | None = None
         self.records: dict[str, TaskRecord] = {}
         tasks = list(settings.get("tasks") or ())
-        if only is not None:
-            keep = set(only)
-            tasks = [t for t in tasks if t["task_key"] in keep]
-            tasks = [dict(t, depends_on=[d for d in t.get("depends_on") or () if d["task_key"] in keep])
-                     for t in tasks]
+        self.only = None if only is None else set(only)
+        tasks = self._restrict(tasks)
         self._load(settings, tasks, fresh=None)
         self.history: list[RepairEntry] = [RepairEntry("ORIGINAL", now, tuple(self.order))]
 
     # ------------------------------------------------------------------ structure
+
+    def _restrict(self, tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """An ``only`` run (and its repairs) holds only the chosen tasks; edges to the others are dropped."""
+        if self.only is None:
+            return tasks
+        keep = self.only
+        return [dict(t, depends_on=[d for d in t.get("depends_on") or () if d["task_key"] in keep])
+                for t in tasks if t["task_key"] in keep]
 
     def _load(self, settings: Mapping[str, Any], tasks: list[dict[str, Any]], fresh: set[str] | None) -> None:
         from flowdef import graph
@@ -522,7 +527,7 @@ class Run:
         for a request the service rejects."""
         if self.result is None:
             raise RunStateError("the run is still active and cannot be repaired")
-        tasks = list(settings.get("tasks") or ())
+        tasks = self._restrict(list(settings.get("tasks") or ()))
         previous = {k: r.state or "" for k, r in self.records.items()}
         chosen = rules.repair_selection(tasks, previous, rerun_tasks, all_failed, dependents)
         if not chosen:

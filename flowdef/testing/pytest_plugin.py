@@ -19,7 +19,7 @@ import pytest
 
 from flowdef.testing import FakeWorkspace
 
-__all__ = ["fake_workspace"]
+__all__ = ["fake_workspace", "local_project"]
 
 
 @pytest.fixture
@@ -27,3 +27,16 @@ def fake_workspace() -> Iterator[FakeWorkspace]:
     """A started :class:`~flowdef.testing.FakeWorkspace`, stopped after the test."""
     with FakeWorkspace() as ws:
         yield ws
+
+
+@pytest.fixture
+def local_project(tmp_path):  # type: ignore[no-untyped-def]
+    """The project in the working directory on the local engine, its data in a temporary folder
+    (:class:`flowdef.testing.local.LocalProject`)."""
+    from flowdef.testing.local import LocalProject
+
+    project = LocalProject(".", data_dir=tmp_path / "flowdef-local")
+    try:
+        yield project
+    finally:
+        project.close()

@@ -272,13 +272,14 @@ class RunsApi:
         run_id = need_int(req.query, "run_id")
         page = decode_token(req.query["page_token"]) if req.query.get("page_token") else 0
         with self.state.lock:
-            if run_id in self.task_runs and run_id not in self.runs:
+            if run_id in self.task_runs and run_id not in self.runs:  # a task run (a for-each's: iterations)
                 owner, ident = self.task_runs[run_id]
-                return Response(body=self.render.task_as_run(self.runs[owner], ident, iterations=True))
-            fr = self._run(run_id)
-            if page == 0:
-                self._advance(fr)
-            body = self.render.run(fr, expand=True, history=opt_bool(req.query, "include_history"))
+                body = self.render.task_as_run(self.runs[owner], ident, iterations=True)
+            else:
+                fr = self._run(run_id)
+                if page == 0:
+                    self._advance(fr)
+                body = self.render.run(fr, expand=True, history=opt_bool(req.query, "include_history"))
         if req.api_version == "2.1":
             return Response(body=body)
         more = False

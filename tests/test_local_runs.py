@@ -1,0 +1,181 @@
+"""The local engine's control plane end to end through the command line, in fresh processes.
+
+The lesson's drill (a failing task -> repair), a run killed with SIGKILL (recorded as interrupted, then repaired),
+two runs of a ``max_concurrent_runs = 1`` job at once, cancel, concurrency of independent tasks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("duckdb")
+pytest.importorskip("sqlframe")
+
+from tests.conftest import ROOT  # noqa: E402
+
+
+def flowdef_local(project: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "flowdef.local", *args, "--target", "local"], cwd=project, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def project(example_project):
+    from flowdef.local.example_data import generate, landing_folder
+
+    generate(landing_folder(example_project / ".flowdef" / "local", "smart_claims_dev"), claims=200)
+    return example_project
+
+
+def flowdef(project: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """The main command line (operate's commands, served by the local backend for an engine = "local" target)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "flowdef", *args, "--target", "local"], cwd=project, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def status(project: Path, run_id: int) -> dict:
+    done = flowdef_local(project, "status", str(run_id), "--format", "json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def states(st: dict) -> dict[str, str]:
+    return {t["task_key"]: t["state"] for t in st["tasks"]}
+
+
+def test_failure_then_repair_through_the_cli(project):
+    ingest = flowdef(project, "run", "smart_claims_ingestion")
+    assert ingest.returncode == 0, ingest.stdout + ingest.stderr
+    failed = flowdef(project, "run", "smart_claims_bronze_to_silver", "--param", "simulate_failure=true")
+    assert failed.returncode == 1
+    assert "Repair: flowdef repair 2 --failed --dependents" in failed.stdout
+    st = json.loads(flowdef(project, "status", "2", "--format", "json").stdout)
+    assert st["result"] == "FAILED" and st["job"] == "smart_claims_bronze_to_silver"
+    assert [r["type"] for r in st["repairs"]] == ["ORIGINAL"]
+    assert states(st) == {"deduplicate_claims": "SUCCESS", "join_tables_create": "FAILED",
+                          "join_tables_metrics": "UPSTREAM_FAILED", "join_tables_sample": "UPSTREAM_FAILED"}
+    error = next(t["error"] for t in st["tasks"] if t["task_key"] == "join_tables_create")
+    assert "join_tables_create.sql:3: statement 1" in error and "simulated failure" in error
+    repaired = flowdef(project, "repair", "2", "--failed", "--dependents", "--param", "simulate_failure=false")
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    st = json.loads(flowdef(project, "status", "2", "--format", "json").stdout)
+    assert st["result"] == "SUCCESS" and set(states(st).values()) == {"SUCCESS"}
+    assert [(r["type"], r["tasks"]) for r in st["repairs"]][1:] == [
+        ("REPAIR", ["join_tables_create", "join_tables_metrics", "join_tables_sample"])]
+    # the dedup task kept its first-pass result and values: the metrics task read them in the repair
+    logs = flowdef(project, "logs", "2", "join_tables_metrics")
+    # rows, unique claims, the duplicated policy's extra row, rows removed by dedup (values kept from pass 0)
+    assert logs.stdout.splitlines()[-1].strip() == "201 | 200 | 1 | 16"
+    runs = json.loads(flowdef(project, "runs", "--format", "json").stdout)
+    assert [r["run_id"] for r in runs] == ["2", "1"]
+    # the same records through the local engine's own entry point
+    assert status(project, 2)["result"] == "SUCCESS"
+
+
+SLOW_JOB = '''
+from flowdef import Job
+
+job = Job("slow", max_concurrent_runs=1, queue=None)
+
+@job.task()
+def first(ctx):
+    import time
+    time.sleep(30)
+
+@job.task(depends_on=[first])
+def second(ctx):
+    pass
+'''
+
+
+def test_kill_9_mid_run_is_interrupted_and_repairable(project):
+    (project / "pipelines" / "slow.py").write_text(SLOW_JOB.replace(", queue=None", ""))
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "flowdef.local", "run", "slow", "--target", "local"], cwd=project,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline() if proc.stdout else ""
+            if "first" in line and "RUNNING" in line:
+                break
+        else:
+            pytest.fail("the run never started its first task")
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    st = status(project, 1)  # reading the records notices the owner is gone
+    assert st["state"] == "TERMINATED" and st["result"] == "CANCELED"
+    assert "interrupted" in st["message"]
+    assert states(st) == {"first": "CANCELED", "second": "UPSTREAM_CANCELED"}
+    (project / "pipelines" / "slow.py").write_text(SLOW_JOB.replace("time.sleep(30)", "pass").replace(", queue=None", ""))
+    repaired = flowdef_local(project, "repair", "1", "--failed")
+    assert repaired.returncode == 0, repaired.stdout + repaired.stderr
+    assert status(project, 1)["result"] == "SUCCESS"
+
+
+def test_two_runs_at_once_one_is_refused_when_queueing_is_off(project):
+    from flowdef.local.backend import LocalBackend, RunRefused
+    from flowdef.load.config import load_config
+    from flowdef.load.loader import load
+
+    (project / "pipelines" / "slow.py").write_text(
+        SLOW_JOB.replace("queue=None", "queue=False").replace("time.sleep(30)", "time.sleep(3)"))
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    first = subprocess.Popen([sys.executable, "-m", "flowdef.local", "run", "slow", "--target", "local"], cwd=project,
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        while "RUNNING" not in (first.stdout.readline() if first.stdout else "RUNNING"):
+            pass
+        config = load_config(project)
+        backend = LocalBackend(config, config.target("local"), load(config))
+        with pytest.raises(RunRefused, match="skipped: max_concurrent_runs"):
+            backend.run("slow")
+        assert first.wait(timeout=60) == 0
+    finally:
+        if first.poll() is None:
+            first.kill()
+    results = {r["run_id"]: (r["state"], r["result"]) for r in backend.runs("slow")}
+    assert results == {1: ("TERMINATED", "SUCCESS"), 2: ("SKIPPED", None)}
+
+
+PARALLEL_JOB = '''
+from flowdef import Job
+
+job = Job("parallel")
+
+def _sleep(ctx):
+    import time
+    time.sleep(0.5)
+
+for key in ("a", "b", "c"):
+    job.task(key=key)(_sleep)
+'''
+
+
+def test_independent_tasks_run_concurrently(project):
+    from flowdef.local.backend import LocalBackend
+    from flowdef.load.config import load_config
+    from flowdef.load.loader import load
+
+    (project / "pipelines" / "parallel.py").write_text(PARALLEL_JOB)
+    config = load_config(project)
+    backend = LocalBackend(config, config.target("local"), load(config))
+    backend.run("parallel")  # warm the fork server
+    start = time.monotonic()
+    run_id, result = backend.run("parallel")
+    took = time.monotonic() - start
+    assert result == "SUCCESS"
+    assert took < 1.4, took  # three 0.5 s sleeps one after another would take 1.5 s
