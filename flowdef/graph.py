@@ -1,19 +1,25 @@
-"""The task graph of one job: the one module that imports networkx.
+"""Task graphs: the one module that imports networkx, and everything that orders or walks tasks goes through it.
 
-networkx does the graph algorithms (topological order, strongly connected components, shortest cycle paths);
-this module adds what networkx does not offer in the shape validation needs:
+Validation (cycles, "is A upstream of B?"), the run semantics (order, repair selection, ``only`` expansion),
+``flowdef graph`` (drawing order), deploy (which job to create first) and the fake workspace all build a
+:class:`Dag` here and ask it.  networkx does the algorithms, used through its public API only; this module adds
+what networkx does not offer in the shape flowdef needs:
 
+- a deterministic order: generation by generation, each generation in declaration order;
 - one cycle path per strongly connected component, starting at the task the user declared first (FD101);
 - :class:`Ancestry`, "is A upstream of B?" for task-value references, as bitsets propagated once in topological
-  order — linear in the job's size, where per-query ``nx.ancestors`` would be quadratic for jobs that read many
-  values.
+  order (linear in the job's size, where per-query ``nx.ancestors`` would be quadratic for jobs that read many
+  values);
+- :func:`waves`, layers that can run in parallel even when some nodes are stuck behind a cycle.
 
-networkx is imported when validation first asks for the graph (``import flowdef`` stays light).
+networkx is imported when something first asks for a graph (``import flowdef`` stays light).
 """
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+import functools
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import networkx as nx
 
@@ -21,88 +27,93 @@ from flowdef.model.spec import JobSpec
 
 
 class Dag:
-    """Tasks (declaration order) and edges upstream -> downstream, over a ``networkx.DiGraph``.
+    """Nodes (declaration order) and edges upstream -> downstream, over a ``networkx.DiGraph``.
 
-    Self-edges and edges from unknown tasks are left out: their own rules report them (FD102, FD103)."""
-
-    __slots__ = ("graph", "nodes", "_position", "_order", "_acyclic", "_succ", "_pred")
+    Self-edges, repeated edges and edges to or from unknown nodes are left out: validation reports those with their
+    own rules (FD102, FD103), and a run drops dependencies outside an ``only`` selection on purpose."""
 
     def __init__(self, nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> None:
-        g = nx.DiGraph()
         self.nodes: list[str] = list(dict.fromkeys(nodes))
-        position = {n: i for i, n in enumerate(self.nodes)}
-        # networkx's own adjacency structure (node -> attributes, node -> neighbour -> shared edge data), made in
-        # one pass and handed over whole: assigning G._node, G._adj and G._pred is how networkx lets a graph be
-        # loaded (its _CachedPropertyResetter data descriptors exist to reset the cached views on exactly these
-        # assignments), and it costs a third of add_nodes_from + add_edges_from, which re-check and re-create each
-        # entry — the difference that keeps 10,000-task validation linear.  tests/test_graph.py proves the result
-        # equal to a graph built with add_nodes_from/add_edges_from, so a networkx change cannot go unnoticed.
-        if None in position:
-            raise ValueError("None cannot be a node")  # what add_nodes_from says
-        succ: dict = {n: {} for n in self.nodes}
-        pred: dict = {n: {} for n in self.nodes}
-        for up, down in edges:
-            if up == down:
-                continue  # FD102 reports it
-            try:
-                out = succ.get(up)
-            except TypeError:  # an unhashable endpoint is no node
-                continue
-            if out is None or down in out:
-                continue  # an unknown task (FD103), or the same edge again (networkx keeps one)
-            into = pred.get(down)
-            if into is None:
-                continue
-            out[down] = into[up] = {}
-        g._node = {n: {} for n in self.nodes}
-        g._adj = succ
-        g._pred = pred
+        self.position: dict[str, int] = {n: i for i, n in enumerate(self.nodes)}
+        known = self.position
+        g = nx.DiGraph()
+        g.add_nodes_from(self.nodes)
+        g.add_edges_from((up, down) for up, down in edges if up != down and _hashable(up) and _hashable(down)
+                         and up in known and down in known)
         self.graph = g
-        self._succ = succ  # the graph's own adjacency dicts (G.succ / G.pred without a view per lookup)
-        self._pred = pred
-        self._position = position
-        self._order: list[str] | None = None
-        self._acyclic: bool | None = None
+
+    def __contains__(self, node: object) -> bool:
+        return _hashable(node) and node in self.position
 
     @property
     def pred(self):
+        """node -> its predecessors (networkx's read-only adjacency view)."""
         return self.graph.pred
 
     @property
     def succ(self):
+        """node -> its successors (networkx's read-only adjacency view)."""
         return self.graph.succ
+
+    @functools.cached_property
+    def generations(self) -> list[list[str]]:
+        """Topological generations (a node comes after all its predecessors), each in declaration order; empty on
+        a cyclic graph (check ``is_acyclic``)."""
+        try:
+            return [sorted(gen, key=self.position.__getitem__) for gen in nx.topological_generations(self.graph)]
+        except nx.NetworkXUnfeasible:
+            return []
 
     @property
     def is_acyclic(self) -> bool:
-        if self._acyclic is None:
-            self.order  # noqa: B018 - one topological sort answers both
-        return bool(self._acyclic)
+        return bool(self.generations) or not self.nodes
 
     @property
     def order(self) -> list[str]:
-        """Topological order (generation by generation, each in declaration order); empty on a cyclic graph
-        (check ``is_acyclic``)."""
-        if self._order is None:
-            try:
-                # nx.topological_sort is these generations flattened (one generator step less per task)
-                order: list[str] = []
-                for generation in nx.topological_generations(self.graph):
-                    order += generation
-                self._order = order
-                self._acyclic = True
-            except nx.NetworkXUnfeasible:
-                self._order = []
-                self._acyclic = False
-        return self._order
+        """Topological order, generation by generation, each in declaration order; empty on a cyclic graph."""
+        return [n for gen in self.generations for n in gen]
 
     def roots(self) -> list[str]:
-        return [n for n in self.nodes if not self.graph.pred[n]]
+        return [n for n in self.nodes if self.graph.in_degree(n) == 0]
+
+
+def _hashable(value: object) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 def build(job: JobSpec) -> Dag:
     """The job's task graph (top-level tasks; a for-each task's nested task is part of its for-each task)."""
     tasks = job.tasks
     return Dag([t.key for t in tasks], [(d.task_key, t.key) for t in tasks for d in t.depends_on])
+
+
+def of_payload(tasks: Iterable[Mapping[str, Any]]) -> Dag:
+    """The graph of Jobs API task dicts (``task_key``, ``depends_on: [{task_key, outcome}]``), in the given order.
+    Dependencies on keys that are not among ``tasks`` are left out (an ``only`` run drops them on purpose)."""
+    tasks = list(tasks)
+    return Dag([t["task_key"] for t in tasks],
+               [(d["task_key"], t["task_key"]) for t in tasks for d in t.get("depends_on") or ()])
+
+
+def of_dependencies(deps: Mapping[str, Iterable[str]]) -> Dag:
+    """``{node: nodes it depends on}`` (in the mapping's order); dependencies outside the mapping are left out."""
+    return Dag(deps, [(d, k) for k, ds in deps.items() for d in ds])
+
+
+def topological_order(g: Dag) -> list[str]:
+    return list(g.order)
+
+
+def generations(g: Dag) -> list[list[str]]:
+    return [list(gen) for gen in g.generations]
+
+
+def roots(g: Dag) -> list[str]:
+    return g.roots()
 
 
 def cycles(g: Dag) -> list[list[str]]:
@@ -112,22 +123,55 @@ def cycles(g: Dag) -> list[list[str]]:
     user wrote first; paths are sorted by that task's position."""
     if g.is_acyclic:
         return []
-    position = g._position
+    position = g.position
     found = []
     for component in nx.strongly_connected_components(g.graph):
         if len(component) < 2:
             continue
         sub = g.graph.subgraph(component)
         start = min(component, key=position.__getitem__)
-        back = [p for p in sub.pred[start]]
         paths = nx.single_source_shortest_path(sub, start)
-        best = min((paths[p] for p in back), key=lambda path: (len(path), [position[n] for n in path]))
+        best = min((paths[p] for p in sub.predecessors(start)),
+                   key=lambda path: (len(path), [position[n] for n in path]))
         found.append(best + [start])
     return sorted(found, key=lambda path: position[path[0]])
 
 
-def topological_order(g: Dag) -> list[str]:
-    return list(g.order)
+def descendants(g: Dag, keys: Iterable[str]) -> set[str]:
+    """Every node that depends, transitively, on one of ``keys`` (``keys`` themselves left out)."""
+    keys = [k for k in keys if k in g]
+    found: set[str] = set()
+    for k in keys:
+        found |= nx.descendants(g.graph, k)
+    return found - set(keys)
+
+
+def ancestors(g: Dag, keys: Iterable[str]) -> set[str]:
+    """Every node that one of ``keys`` depends on, transitively (``keys`` themselves left out)."""
+    keys = [k for k in keys if k in g]
+    found: set[str] = set()
+    for k in keys:
+        found |= nx.ancestors(g.graph, k)
+    return found - set(keys)
+
+
+def waves(g: Dag) -> list[list[str]]:
+    """Layers that can be processed in parallel, each after the layers it depends on, each sorted by name.
+
+    Nodes on a cycle, and everything downstream of one, can never be ready: they form one final layer (deploy
+    then creates them and each fails with a clear message instead of waiting forever)."""
+    stuck: set[str] = set()
+    for component in nx.strongly_connected_components(g.graph):
+        if len(component) > 1:
+            stuck |= component
+    for node in list(stuck):
+        stuck |= nx.descendants(g.graph, node)
+    free = g if not stuck else Dag([n for n in g.nodes if n not in stuck], g.graph.subgraph(
+        [n for n in g.nodes if n not in stuck]).edges)
+    out = [sorted(gen) for gen in free.generations]
+    if stuck:
+        out.append(sorted(stuck))
+    return out
 
 
 class Ancestry:
@@ -143,19 +187,14 @@ class Ancestry:
         order = g.order
         wanted = set(order) if sources is None else set(sources)
         index: dict[str, int] = {}  # bit of each wanted task, in topological order
-        # ancestors | self, per task: one pass in topological order, one dict (a task's ancestors are its set
-        # without its own bit, which only a wanted task has); a task with one predecessor shares its set
+        # ancestors | self, per task, in one pass in topological order (a task's ancestors are its set without its
+        # own bit, which only a wanted task has)
         closed: dict[str, int] = {}
-        pred = g._pred  # the graph's own predecessor dicts (what g.graph.pred views): one lookup per task
+        pred = g.graph.pred
         for k in order:
-            preds = pred[k]
-            if len(preds) == 1:
-                for p in preds:
-                    acc = closed[p]
-            else:
-                acc = 0
-                for p in preds:
-                    acc |= closed[p]
+            acc = 0
+            for p in pred[k]:
+                acc |= closed[p]
             if k in wanted:
                 acc |= 1 << len(index)
                 index[k] = len(index)
@@ -171,36 +210,3 @@ class Ancestry:
     def ancestors(self, b: str) -> list[str]:
         word = self._closed.get(b, 0)
         return [k for k, i in self._index.items() if word >> i & 1 and k != b]
-
-
-def roots(g: Dag) -> list[str]:
-    return g.roots()
-
-
-# ---- payload graphs (run semantics: flowdef.runs walks the Jobs API task dicts a run executes)
-
-
-def of_payload(tasks: Iterable[Mapping[str, Any]]) -> Dag:
-    """The graph of Jobs API task dicts (``task_key``, ``depends_on: [{task_key, outcome}]``), in the given order.
-    Dependencies on keys that are not among ``tasks`` are left out (an ``only`` run drops them on purpose)."""
-    tasks = list(tasks)
-    return Dag([t["task_key"] for t in tasks],
-               [(d["task_key"], t["task_key"]) for t in tasks for d in t.get("depends_on") or ()])
-
-
-def descendants(g: Dag, keys: Iterable[str]) -> set[str]:
-    """Every task that depends, transitively, on one of ``keys`` (``keys`` themselves left out)."""
-    keys = [k for k in keys if k in g._succ]
-    found: set[str] = set()
-    for k in keys:
-        found |= nx.descendants(g.graph, k)
-    return found - set(keys)
-
-
-def ancestors(g: Dag, keys: Iterable[str]) -> set[str]:
-    """Every task that one of ``keys`` depends on, transitively (``keys`` themselves left out)."""
-    keys = [k for k in keys if k in g._pred]
-    found: set[str] = set()
-    for k in keys:
-        found |= nx.ancestors(g.graph, k)
-    return found - set(keys)

@@ -11,7 +11,7 @@ from flowdef import INPUT, Branch, Environment, FileArrival, Job, JobParamRef, R
 from flowdef.load.config import ProjectConfig, Target
 from flowdef.graph import Ancestry, Dag, cycles
 from flowdef.load.loader import LoadedProject
-from flowdef.dsl.refs import classify, find_refs, is_single_ref
+from flowdef.jobsapi.refs import classify, find_refs, is_single_ref
 from flowdef.validate import secrets, validate_project
 from tests.conftest import FIXTURES
 

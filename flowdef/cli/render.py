@@ -12,22 +12,15 @@ def _kind(task: TaskSpec) -> str:
 
 
 def _order(job: JobSpec) -> list[TaskSpec]:
-    import graphlib
+    """Drawing order: a task never precedes its dependencies, ties keep declaration order; declaration order when
+    the graph has a cycle (validation reports it)."""
+    from flowdef import graph
 
-    keys = {t.key: t for t in job.tasks}
-    sorter = graphlib.TopologicalSorter(
-        {t.key: [d.task_key for d in t.depends_on if d.task_key in keys] for t in job.tasks}
-    )
-    try:
-        order = list(sorter.static_order())
-    except graphlib.CycleError:
+    g = graph.build(job)
+    by_key = {t.key: t for t in job.tasks}
+    if not g.is_acyclic or len(by_key) != len(job.tasks):  # a cycle or a duplicate key: validation says which
         return list(job.tasks)
-    position = {t.key: i for i, t in enumerate(job.tasks)}
-    # stable: a task never precedes its dependencies; ties keep declaration order
-    depth: dict[str, int] = {}
-    for k in order:
-        depth[k] = 1 + max((depth[d.task_key] for d in keys[k].depends_on if d.task_key in depth), default=-1)
-    return sorted(job.tasks, key=lambda t: (depth.get(t.key, 0), position[t.key]))
+    return [by_key[k] for k in g.order]
 
 
 def _esc(text: str) -> str:

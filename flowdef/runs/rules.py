@@ -265,7 +265,7 @@ def expand_only(tasks: Sequence[Mapping[str, Any]], only: Iterable[str]) -> set[
     for item in only:
         up, down = item.startswith("+"), item.endswith("+") and len(item) > 1
         key = item[1 if up else 0: len(item) - 1 if down else len(item)]
-        if key not in g._succ:
+        if key not in g:
             raise KeyError(key)
         selected.add(key)
         if up:

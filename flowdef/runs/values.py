@@ -14,12 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flowdef.dsl.refs import find_refs  # the one reference grammar
+from flowdef.jobsapi.facts import MAX_TASK_VALUE_BYTES as MAX_VALUE_BYTES
+from flowdef.jobsapi.refs import find_refs, substitute  # the one reference grammar
 from flowdef.runs.policy import flag
 
 __all__ = ["MAX_VALUE_BYTES", "Context", "check_values", "render", "resolve", "resolve_operand", "resolve_task"]
 
-MAX_VALUE_BYTES = 48 * 1024
 _MISSING = object()
 
 
@@ -117,15 +117,15 @@ def resolve(text: str, ctx: Context) -> str:
     >>> resolve("run {{job.run_id}}: {{job.parameters.day}} {{nope}}", Context(params={"day": "mon"}, run_id=7))
     'run 7: mon {{nope}}'
     """
-    if "{{" not in text:
-        return text
-    for ref in find_refs(text):
+    def value_of(ref) -> str | None:
         value = ctx.lookup(ref.kind, ref.parts)
         if value is not _MISSING:
-            text = text.replace(ref.text, render(value))
-        elif ref.kind == "tasks.values" and not flag("MISSING_REFERENCE_IS_LITERAL"):
+            return render(value)
+        if ref.kind == "tasks.values" and not flag("MISSING_REFERENCE_IS_LITERAL"):
             raise ValueError(f"{ref.text}: task {ref.parts[1]!r} set no value {ref.parts[3]!r} in this run")
-    return text
+        return None
+
+    return substitute(text, value_of)
 
 
 def resolve_operand(text: str, ctx: Context) -> str:

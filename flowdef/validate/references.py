@@ -20,7 +20,8 @@ import attrs
 
 from flowdef._location import Location
 from flowdef.diagnostics import Diagnostic, diag
-from flowdef.dsl.refs import ParsedRef, Ref, TaskValueRef, find_refs, is_single_ref
+from flowdef.dsl.refs import Ref, TaskValueRef
+from flowdef.jobsapi.refs import ParsedRef, find_refs, is_single_ref
 from flowdef.model.tasks import FunctionTask, NotebookTask, PythonFileTask, SqlFileTask
 from flowdef.validate import secrets
 from flowdef.validate.secrets import secret_name, value_secret

@@ -18,7 +18,6 @@ _KIND = {
 }
 _TABLE = re.compile(r"[^.\s]+\.[^.\s]+\.[^.\s]+\Z")
 _UNITS = ("MINUTES", "HOURS", "DAYS", "WEEKS")
-_PARAM_REF = re.compile(r"\{\{\s*job\.parameters\.(?:`([^`]+)`|([A-Za-z0-9_]+))\s*\}\}")
 _MIN_TRIGGER_SECONDS = 60
 _MAX_UPSTREAM_JOBS = 10
 _MIN_SCHEDULE_SPACING = 10  # seconds: the scheduler starts runs at most this often
@@ -44,14 +43,11 @@ def _resolve(ctx: JobContext, text: str) -> str:
     """``{{job.parameters.x}}`` -> the target's value of ``x`` (unknown names are left: FD202 reports them)."""
     if "{{" not in text:
         return text
+    from flowdef.jobsapi.refs import fill_job_parameters
+
     values = {p.name: p.default for p in ctx.job.params}
     values.update({k: v for k, v in ctx.target.params if k in values})
-
-    def sub(m: re.Match) -> str:
-        name = m.group(1) or m.group(2)
-        return values.get(name, m.group(0))
-
-    return _PARAM_REF.sub(sub, text)
+    return fill_job_parameters(text, values)
 
 
 def _check_one(ctx: JobContext, t) -> list[Diagnostic]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowdef.dsl.refs import quote_name
+from flowdef.jobsapi.refs import fill_job_parameters
 from flowdef.jobsapi.placeholders import WORKSPACE_ID, job_placeholder
 from flowdef.load.config import Target
 from flowdef.model.compute import ClusterSpec, Environment, ExistingCluster, JobCluster, Library
@@ -34,10 +34,7 @@ def resolve_params(text: str, job: JobSpec, target: Target) -> str:
     if "{{" not in text:
         return text
     overrides = target.params_dict
-    for p in job.params:
-        value = overrides.get(p.name, p.default)
-        text = text.replace("{{job.parameters." + quote_name(p.name) + "}}", value)
-    return text
+    return fill_job_parameters(text, {p.name: overrides.get(p.name, p.default) for p in job.params})
 
 
 def _monitored_job(j: Any) -> str:

@@ -332,7 +332,7 @@ def _numeric_operand(job: JobSpec, value) -> str:
         return ""
     if "{{" not in value:
         return f"{value!r} looks like a number" if _NUMBER.match(value) else ""
-    from flowdef.dsl.refs import find_refs
+    from flowdef.jobsapi.refs import find_refs
 
     refs = find_refs(value)
     if len(refs) != 1 or refs[0].kind != "tasks.values" or len(refs[0].text) != len(value.strip()):

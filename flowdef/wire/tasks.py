@@ -12,7 +12,7 @@ from typing import Any, Callable
 from flowdef.load.config import Target
 from flowdef.model.spec import JobSpec, TaskSpec
 from flowdef.jobsapi.placeholders import job_placeholder, pipeline_placeholder
-from flowdef.dsl.refs import quote_name
+from flowdef.jobsapi.refs import quote_name
 from flowdef.model.tasks import (
     AlertTask, CleanRoomNotebookTask, ConditionTask, DashboardTask, DbtTask, ForEachTask, FunctionTask,
     NotebookTask, PipelineTask, PowerBiTask, PythonFileTask, PythonWheelTask, RunJobTask, SparkJarTask,
