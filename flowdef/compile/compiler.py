@@ -169,14 +169,44 @@ def _project_files(config: ProjectConfig) -> list[Path]:
     return sorted(set(files))
 
 
+# What function tasks need on the cluster, listed explicitly so that no new module ships unnoticed: the runtime
+# (``flowdef.runtime``, started by the entry script) and the builder that the user's module imports there
+# (``from flowdef import Job``), with exactly the modules these import, lazily or not.  tests/test_runtime_upload.py
+# derives this set from the import graph (a module added to it fails the test until it is listed here) and imports
+# the uploaded tree on its own, without the source checkout.
+RUNTIME_MODULES = (
+    "flowdef",
+    "flowdef._frozen",
+    "flowdef._location",
+    "flowdef.dsl",
+    "flowdef.dsl.declare",
+    "flowdef.dsl.job",
+    "flowdef.dsl.refs",
+    "flowdef.errors",
+    "flowdef.jobsapi",
+    "flowdef.jobsapi.facts",
+    "flowdef.jobsapi.refs",
+    "flowdef.model",
+    "flowdef.model.compute",
+    "flowdef.model.settings",
+    "flowdef.model.spec",
+    "flowdef.model.tasks",
+    "flowdef.model.triggers",
+    "flowdef.runtime",
+)
+
+
+def runtime_module_file(module: str) -> Path:
+    """The source file of one of :data:`RUNTIME_MODULES`, relative to the folder that holds ``flowdef/``."""
+    rel = Path(*module.split("."))
+    return rel / "__init__.py" if (FLOWDEF_DIR.parent / rel).is_dir() else rel.with_suffix(".py")
+
+
 def runtime_artifacts(target: Target) -> list[Artifact]:
-    """The flowdef package and the entry script, as function tasks need them on the cluster."""
+    """The entry script and the flowdef modules of :data:`RUNTIME_MODULES`, as function tasks need them."""
     out = [Artifact(f"{target.root_path}/{ENTRY_SCRIPT}", "file", FLOWDEF_DIR / "runtime" / "entry_script.py")]
-    for path in sorted(FLOWDEF_DIR.rglob("*.py")):
-        rel = path.relative_to(FLOWDEF_DIR)
-        if "__pycache__" in rel.parts or rel.parts[0] in ("testing", "deploy", "cli"):
-            continue
-        out.append(Artifact(f"{target.root_path}/lib/flowdef/{rel.as_posix()}", "file", path))
+    for rel in sorted(runtime_module_file(m).as_posix() for m in RUNTIME_MODULES):
+        out.append(Artifact(f"{target.root_path}/lib/{rel}", "file", FLOWDEF_DIR.parent / rel))
     return out
 
 
