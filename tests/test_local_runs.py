@@ -240,3 +240,26 @@ def test_conditions_for_each_timeouts_and_retries_come_from_the_state_machine(ex
         assert sorted(a["iteration"] for a in for_each) == [0, 1, 2]
         low = project.run_job("flow", params={"n": "1"}, only=["produce", "enough", "each", "too_few"])
         assert low.states == {"produce": "SUCCESS", "enough": "SUCCESS", "each": "EXCLUDED", "too_few": "SUCCESS"}
+
+
+def test_no_wait_then_cancel_through_the_cli(project):
+    (project / "pipelines" / "slow.py").write_text(SLOW_JOB.replace(", queue=None", ""))
+    started = flowdef(project, "run", "slow", "--no-wait", "--format", "json")
+    assert started.returncode == 0, started.stderr
+    run_id = json.loads(started.stdout)["run_id"]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # the detached driver starts the first task
+        st = json.loads(flowdef(project, "status", run_id, "--format", "json").stdout)
+        if states(st).get("first") == "RUNNING":
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail(f"the detached run never started: {st}")
+    assert flowdef(project, "cancel", run_id).returncode == 0
+    while time.monotonic() < deadline:
+        st = json.loads(flowdef(project, "status", run_id, "--format", "json").stdout)
+        if st["result"] is not None:
+            break
+        time.sleep(0.2)
+    assert st["result"] == "CANCELED", st
+    assert states(st) == {"first": "CANCELED", "second": "UPSTREAM_CANCELED"}
