@@ -102,7 +102,8 @@ class LocalWorkspace:
         import duckdb
 
         self.catalogs_dir.mkdir(parents=True, exist_ok=True)
-        conn = duckdb.connect(":memory:")
+        # no progress bar: it would land in the task's captured stderr
+        conn = duckdb.connect(":memory:", config={"enable_progress_bar": False})
         for catalog in self.catalogs():
             self.attach(conn, catalog, wait=wait)
         return conn
