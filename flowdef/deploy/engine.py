@@ -377,6 +377,11 @@ class Deployer:
                 return describe(err)
             return ""
 
+        if lock is not None and lock.lost:
+            # someone else holds the lock now: their manifest is theirs to write
+            progress.note("warning: the manifest was not written (the deploy lock was taken over); the next "
+                          "apply re-reads everything")
+            return
         steps: list[Callable[[], Any]] = [write] + ([lock.confirm] if lock is not None else [])
         results = self._map(lambda fn: fn(), steps)
         if results[0]:
