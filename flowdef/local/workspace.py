@@ -102,8 +102,8 @@ class LocalWorkspace:
         import duckdb
 
         self.catalogs_dir.mkdir(parents=True, exist_ok=True)
-        # no progress bar: it would land in the task's captured stderr
-        conn = duckdb.connect(":memory:", config={"enable_progress_bar": False})
+        conn = duckdb.connect(":memory:")
+        conn.execute("SET enable_progress_bar = false")  # it would land in the task's captured stderr
         for catalog in self.catalogs():
             self.attach(conn, catalog, wait=wait)
         return conn
