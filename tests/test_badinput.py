@@ -338,6 +338,25 @@ def test_jobs_in_loops_functions_lists_and_reused_variables_are_all_collected():
     ]
 
 
+def test_jobs_nobody_keeps_are_not_mistaken_for_each_other(tmp_path):
+    """A job that nothing references after its module ran is freed, and a later job may get its id(): each module's
+    jobs are taken from that module's own collector, never deduplicated by id."""
+    files = {f"pipelines/m{i:02d}.py": f"""
+        from flowdef import Job
+
+
+        def make():
+            Job("job_{i:02d}").notebook("t", "/x")
+
+
+        make()
+    """ for i in range(30)}
+    root = project(tmp_path, files)
+    loaded = load(load_config(path=root / "flowdef.toml"), [str(root / "pipelines")])
+    assert not loaded.diagnostics
+    assert sorted(j.key for j in loaded.jobs) == [f"job_{i:02d}" for i in range(30)]
+
+
 def test_a_job_imported_from_another_pipeline_module_is_collected_once(tmp_path, capsys):
     root = project(tmp_path, {
         "pipelines/__init__.py": "",
