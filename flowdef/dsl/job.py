@@ -37,7 +37,7 @@ from flowdef._check import (
     BOOL, INT, STR, Expect, check, instance, list_of, register_job, report, wrong_type,
 )
 from flowdef.dsl.check import check_kind
-from flowdef.dsl.declare import TASK_OPTIONS, TaskDeclarations, _value, condition_op, raw_pairs
+from flowdef.dsl.declare import TaskDeclarations, _value, condition_op, raw_pairs
 from flowdef._location import Location, caller_location
 from flowdef.model.compute import COMPUTE_TYPES, Compute, Environment, JobCluster, Library
 from flowdef.errors import DefinitionError
@@ -150,10 +150,8 @@ class ForEachHandle(TaskHandle, TaskDeclarations):
         self.nested: TaskHandle | None = None
         self._index = index
 
-    def _declare(self, key: str, kind: TaskKind, location: Location | None, *args: Any,  # type: ignore[override]
+    def _declare(self, key: str, kind: TaskKind, location: Location | None,  # type: ignore[override]
                  **options: Any) -> "ForEachHandle":
-        if args:  # the shared options, positionally (TASK_OPTIONS order)
-            options.update(zip(TASK_OPTIONS, args))
         if self.nested is not None:
             raise DefinitionError(
                 f"for-each task {self.key!r} already runs task {self.nested.key!r}; a for-each task has exactly "
@@ -552,10 +550,9 @@ class Job(TaskDeclarations):
     # ----------------------------------------------------------------------------------------------------------
 
     def _declare(self, key: str, kind: TaskKind, location: Location | None,  # type: ignore[override]
-                 *args: Any, **options: Any) -> TaskHandle:
+                 **options: Any) -> TaskHandle:
         handle = TaskHandle(key, self, location)
-        # the shared options come in TASK_OPTIONS order, which is _spec's parameter order
-        self._tasks.append(self._spec(handle, kind, *args, **options))
+        self._tasks.append(self._spec(handle, kind, **options))
         self._handles.append(handle)
         return handle
 
