@@ -649,7 +649,7 @@ class Job(TaskDeclarations):
             kind=kind,
             depends_on=self._dependencies(depends_on, location) if depends_on is not None else (),
             run_if=run_if,
-            retry=retry,
+            retry=retry if isinstance(retry, Retry) else None,  # an int became Retry(n) above
             timeout_seconds=timeout,
             compute=compute,
             description=description,
