@@ -8,6 +8,7 @@ Databricks, not by flowdef) are never executed at load time.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import re
@@ -148,6 +149,12 @@ def _namespace_parents(name: str, entry: str) -> None:
         sys.modules[prefix] = module
 
 
+@functools.lru_cache(maxsize=4096)
+def _real(filename: str) -> Path:
+    """A file's resolved path; the module's file and its jobs' file are the same string, resolved once."""
+    return Path(filename).resolve()
+
+
 def load(config: ProjectConfig, paths: list[str] | None = None) -> LoadedProject:
     files, diags = discover(config, paths)
     jobs: list[JobSpec] = []
@@ -174,7 +181,7 @@ def load(config: ProjectConfig, paths: list[str] | None = None) -> LoadedProject
             )
             continue
         module_file = getattr(module, "__file__", None)
-        if module_file and Path(module_file).resolve() != path:
+        if module_file and _real(module_file) != path:
             diags.append(diag(
                 "FD001",
                 f"module name '{name}' resolves to {module_file}, not to this file; rename one of them",
@@ -183,7 +190,7 @@ def load(config: ProjectConfig, paths: list[str] | None = None) -> LoadedProject
             continue
         for value in list(vars(module).values()):
             if isinstance(value, Job) and id(value) not in seen:
-                defined_here = value.location is None or Path(value.location.file).resolve() == path
+                defined_here = value.location is None or _real(value.location.file) == path
                 if defined_here:
                     seen.add(id(value))
                     jobs.append(value.to_model(module=name))
