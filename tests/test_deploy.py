@@ -58,14 +58,26 @@ def test_second_apply_makes_zero_writes(ws, cli, tmp_path):
     project = example_project(tmp_path)
     assert cli(project, "apply", "--target", "prod") == 0
     ws.reset_log()
+    ws.faults.latency(0.1)  # requests sent together then overlap, which is what waves() counts
     assert cli(project, "apply", "--target", "prod") == 0, cli.err
     assert ws.writes() == []
     assert "No changes" in cli.out
-    # one manifest read, one list page, one get per job
+    # one manifest read, one list page (expand_tasks: the settings of every job), no jobs/get, and one listing
+    # per artifact folder (drift of the uploaded files) - all sent at once: one wave
     paths = sorted(r.path for r in ws.requests)
     assert paths.count("/api/2.2/jobs/list") == 1
     assert paths.count("/api/2.0/workspace/export") == 1
-    assert len(paths) == 4
+    assert paths.count("/api/2.2/jobs/get") == 0
+    with ws.state.lock:
+        folders = {p.rsplit("/", 1)[0] for p, o in ws.state.files.items()
+                   if p.startswith(ROOT + "/") and o.object_type != "DIRECTORY"
+                   and not p.startswith(ROOT + "/.flowdef/")}
+    assert paths.count("/api/2.0/workspace/list") == len(folders)
+    assert len(paths) == 2 + len(folders)
+    # sent as one burst; waves() is strict (a request that starts after another one was answered counts as a
+    # later round trip), and firing 17 requests costs the client ~1.5-4 ms each on this shared machine: with
+    # 100 ms per request the whole burst still overlaps
+    assert ws.waves() == 1
 
 
 def test_plan_text_and_json_show_field_level_changes(ws, cli, tmp_path):
@@ -226,7 +238,7 @@ def test_thousands_of_jobs_in_the_workspace(ws, cli, tmp_path):
     assert cli(project, "apply", "--target", "prod") == 0
     assert ws.writes() == []
     assert ws.count("GET", "/api/2.2/jobs/list") == 13  # 1253 jobs, 100 per page
-    assert ws.count("GET", "/api/2.2/jobs/get") == 3  # only ours are fetched whole
+    assert ws.count("GET", "/api/2.2/jobs/get") == 0  # expand_tasks: the pages carry our jobs' settings
 
 
 def test_list_lag_does_not_duplicate(ws, cli, tmp_path):

@@ -117,7 +117,10 @@ def test_persistent_5xx_fails_clearly(ws, cli, tmp_path, monkeypatch):
     project = generated_project(tmp_path, 2)
     ws.faults.add(Fault(method="GET", path="/api/2.2/jobs/list", status=500, times=None))
     assert cli(project, "apply", "--target", "prod") == 1
-    assert cli.err.startswith("error: ") and cli.err.count("\n") == 1 and "INTERNAL_ERROR" in cli.err
+    *retries, last = cli.err.splitlines()
+    # progress while retrying, one line each, then one error line naming the budget and the error code
+    assert retries and all(re.fullmatch(r"jobs/list: 500 INTERNAL_ERROR, retry \d+ in \d+s", r) for r in retries)
+    assert last.startswith("error: gave up after 1s of retries (--retry-timeout): INTERNAL_ERROR")
     assert ws.writes() == []
 
 

@@ -510,6 +510,44 @@ def test_commit_then_drop_leaves_the_job_created(fake_workspace, w):
     assert first.dropped and first.status == 200 and not second.dropped
 
 
+def test_commit_then_drop_still_answers_a_rejected_request(fake_workspace, w):
+    """Only a write that went through loses its answer: a request the service rejects gets its real error."""
+    fake_workspace.faults.add(Fault(method="POST", path="/api/2.2/jobs/create", action="commit_then_drop",
+                                    times=None))
+    with pytest.raises(errors.InvalidParameterValue):
+        w.jobs.create(name="bad", max_concurrent_runs=-1)
+    (req,) = fake_workspace.requests
+    assert req.status == 400 and not req.dropped and fake_workspace.state.jobs == {}
+
+
+@pytest.mark.parametrize("status", [503, 429])
+def test_commit_then_status_saves_the_job_and_answers_an_error(fake_workspace, w, status):
+    fake_workspace.faults.add(Fault(method="POST", path="/api/2.2/jobs/create", action="commit_then_status",
+                                    status=status, retry_after=0))
+    w.jobs.create(name="saved-anyway")  # the SDK retries 429/503 blindly ...
+    created = [k for k, v in fake_workspace.state.jobs.items() if v["name"] == "saved-anyway"]
+    assert len(created) == 2  # ... so the first, saved attempt became a duplicate
+    first, second = fake_workspace.requests
+    assert first.status == status and not first.dropped and second.status == 200
+    # and a rejected request under the same fault gets its own error, nothing saved
+    fake_workspace.faults.add(Fault(method="POST", path="/api/2.2/jobs/create", action="commit_then_status",
+                                    status=status))
+    with pytest.raises(errors.InvalidParameterValue):
+        w.jobs.create(name="bad", max_concurrent_runs=-1)
+
+
+def test_waves_count_sequential_round_trips(fake_workspace, w):
+    fake_workspace.faults.latency(0.05)
+    w.jobs.create(name="a")
+    w.jobs.create(name="b")
+    assert fake_workspace.waves() == 2
+    fake_workspace.reset_log()
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda i: list(w.jobs.list(limit=1, name=f"x{i}")), range(4)))
+    assert len(fake_workspace.requests) == 4 and fake_workspace.waves() == 1
+    assert all(r.ended - r.started >= 0.05 for r in fake_workspace.requests)
+
+
 def test_dropped_read_is_retried(fake_workspace, w):
     job_id = w.jobs.create(name="r").job_id
     fake_workspace.faults.add(Fault(method="GET", path="/api/2.2/jobs/get", action="drop"))

@@ -28,4 +28,12 @@ def add_lock_timeout(p: argparse.ArgumentParser) -> None:
 
 
 def add_break_lock(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--break-lock", action="store_true", help="remove a stale deploy lock first")
+    p.add_argument("--break-lock", action="store_true",
+                   help="remove the deploy lock first if it is stale (its lease ran out, or its process is gone)")
+    p.add_argument("--force-break-lock", action="store_true",
+                   help="remove the deploy lock even if it is live (dangerous: two deploys may then write at once)")
+
+
+def add_retry_timeout(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--retry-timeout", type=float, default=None, metavar="SECONDS",
+                   help="give up on a request after retrying it this long (default: $FLOWDEF_RETRY_TIMEOUT or 120)")

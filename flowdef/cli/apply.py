@@ -12,7 +12,14 @@ import argparse
 import json
 import sys
 
-from flowdef.cli._args import add_break_lock, add_format, add_lock_timeout, add_paths, add_target
+from flowdef.cli._args import (
+    add_break_lock,
+    add_format,
+    add_lock_timeout,
+    add_paths,
+    add_retry_timeout,
+    add_target,
+)
 
 HELP = "make the workspace match the code"
 
@@ -23,64 +30,71 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_format(p, "text", "json")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask before deleting")
     p.add_argument("--prune", action="store_true", help="delete managed jobs no longer in the code")
-    p.add_argument("--concurrency", type=int, default=8, help="jobs applied at once (default 8)")
+    p.add_argument("--concurrency", type=int, default=32, help="jobs written at once (default 32)")
+    p.add_argument("--force-upload", action="store_true",
+                   help="upload every artifact again, even those the workspace still holds unchanged")
     add_break_lock(p)
     add_lock_timeout(p)
+    add_retry_timeout(p)
 
 
 def run(args) -> int:
     from flowdef.cli._common import project
-    from flowdef.deploy.session import confirm, connect, fail, prepare
+    from flowdef.deploy.session import prepare, terminate_as_interrupt
 
     opened = project(args)
     desired = prepare(opened, args.command)
     if isinstance(desired, int):
         return desired
-    config, target, _proj = opened.config, opened.target, opened.loaded
     if args.prune and getattr(args, "paths", None):
         print("error: --prune needs the whole project: run apply without PATH arguments", file=sys.stderr)
         return 2
     if args.concurrency < 1:
         print("error: --concurrency must be at least 1", file=sys.stderr)
         return 2
-    from flowdef.deploy.engine import Deployer, Outcome, summary
-    from flowdef.deploy.lock import break_lock
-    from flowdef.deploy.plan import render_text
+    with terminate_as_interrupt():
+        return _apply(args, opened, desired)
 
+
+def _apply(args, opened, desired) -> int:
+    from flowdef.deploy.engine import Deployer, Outcome, summary
+    from flowdef.deploy.plan import render_text
+    from flowdef.deploy.session import break_lock_if_asked, confirm, connect, fail
+
+    config, target = opened.config, opened.target
     subset = bool(getattr(args, "paths", None))
     as_json = args.format == "json"
     try:
-        ws = connect(target)
+        ws = connect(target, args)
         dep = Deployer(ws, project=config.project, target=target.name, root=target.root_path, desired=desired,
-                       concurrency=args.concurrency, complete=not subset)
-        if args.break_lock:
-            held = break_lock(ws, target.root_path)
-            print(f"removed the deploy lock held by {held.describe()}" if held else "no deploy lock to remove",
-                  file=sys.stderr)
-
-        def read():
-            state = dep.read_state()
-            return state, dep.plan(state)
-
-        state, plan = read()
-        if not as_json and (plan.has_changes(prune=args.prune) or plan.conflicts or plan.deletes):
+                       concurrency=args.concurrency, complete=not subset, force_upload=args.force_upload)
+        broke = break_lock_if_asked(ws, target.root_path, args)
+        state = dep.read_state()
+        plan = dep.plan(state)
+        if not as_json and (plan.has_changes(prune=args.prune) or plan.conflicts or plan.deletes or plan.notes):
             print(render_text(plan, prune=args.prune))
-        kept = [] if args.prune else plan.deletes
-        if kept:
-            print(f"note: {len(kept)} managed job(s) no longer in the code were left alone; "
-                  f"`apply --prune` deletes them", file=sys.stderr)
+        if not args.prune:
+            removed = plan.removed
+            dups = [d for d in plan.duplicates if not d.auto]
+            if removed:
+                print(f"note: {len(removed)} managed job(s) no longer in the code were left alone; "
+                      f"`apply --prune` deletes them", file=sys.stderr)
+            if dups:
+                print(f"note: {len(dups)} duplicate job(s) (same identity tags as a kept job) were left alone; "
+                      f"`apply --prune` deletes them", file=sys.stderr)
         confirmed: set[int] | None = None
-        if args.prune and plan.deletes:
-            names = ", ".join(f"{d.key} (job {d.job_id})" for d in plan.deletes)
-            ok = confirm(f"Delete {len(plan.deletes)} job(s): {names}?", args.yes,
-                         f"refusing to delete {len(plan.deletes)} job(s) without confirmation and without a "
+        asked = [d for d in plan.deletes if not d.auto]
+        if args.prune and asked:
+            names = ", ".join(f"{d.key} (job {d.job_id})" for d in asked)
+            ok = confirm(f"Delete {len(asked)} job(s): {names}?", args.yes,
+                         f"refusing to delete {len(asked)} job(s) without confirmation and without a "
                          f"terminal to ask on: rerun with --yes")
             if ok is None:
                 return 1
             if not ok:
                 print("apply cancelled; nothing was changed", file=sys.stderr)
                 return 1
-            confirmed = {int(d.job_id) for d in plan.deletes}
+            confirmed = {int(d.job_id) for d in asked if d.job_id is not None}
         outcomes: list[Outcome]
         if not plan.has_changes(prune=args.prune):
             outcomes = [Outcome(j.key, "failed", j.job_id, j.reason) if j.action == "conflict"
@@ -89,9 +103,9 @@ def run(args) -> int:
             if not plan.conflicts and not as_json:
                 print(f"No changes: the workspace matches the code ({len(plan.jobs)} job(s) of target {target.name}).")
         else:
-            with dep.lock("apply", timeout=args.lock_timeout):
-                state, plan = read()  # the authoritative plan, made under the lock
-                outcomes = dep.apply(plan, state, prune=args.prune, confirmed_deletes=confirmed)
+            with dep.lock("apply", timeout=args.lock_timeout, folder_known=state.manifest.found) as lock:
+                state, plan = dep.confirm_plan(state, plan, lock, broke)  # the authoritative plan, under the lock
+                outcomes = dep.apply(plan, state, prune=args.prune, confirmed_deletes=confirmed, lock=lock)
             uploads = len(plan.uploads)
     except Exception as exc:  # noqa: BLE001 - one clear line, never a traceback
         return fail(exc)
@@ -100,6 +114,6 @@ def run(args) -> int:
         print(json.dumps({"target": target.name, "host": ws.host, "uploads": uploads,
                           "jobs": [{"key": o.key, "action": o.action, "job_id": o.job_id, "error": o.error or None}
                                    for o in outcomes]}, indent=2, sort_keys=True))
-    elif failed or any(o.action != "unchanged" for o in outcomes):
+    elif failed or uploads or any(o.action != "unchanged" for o in outcomes):
         print(("Apply failed: " if failed else "Apply complete: ") + summary(outcomes, uploads))
     return 1 if failed else 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flowdef.cli._args import add_lock_timeout, add_target
+from flowdef.cli._args import add_lock_timeout, add_retry_timeout, add_target
 
 HELP = "adopt an existing workspace job as one of this project's jobs"
 
@@ -21,9 +21,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_target(p)
     p.add_argument("--yes", "-y", action="store_true")
     add_lock_timeout(p)
+    add_retry_timeout(p)
 
 
 def run(args) -> int:
+    from flowdef.deploy.session import terminate_as_interrupt
+
+    with terminate_as_interrupt():
+        return _bind(args)
+
+
+def _bind(args) -> int:
     from flowdef.cli._common import UsageError, find_job, project
     from flowdef.deploy.session import confirm, connect, fail, prepare
 
@@ -43,15 +51,20 @@ def run(args) -> int:
 
     mine = [d for d in desired if d.key == job.key]
     try:
-        ws = connect(target)
-        dep = Deployer(ws, project=config.project, target=target.name, root=target.root_path, desired=mine)
+        ws = connect(target, args)
+        # only this job: every other job of the project is neither compared nor "no longer in the code"
+        dep = Deployer(ws, project=config.project, target=target.name, root=target.root_path, desired=mine,
+                       complete=False)
         existing = ws.get_job(args.job_id)
         if existing is None:
             print(f"error: job {args.job_id} does not exist in {ws.host}", file=sys.stderr)
             return 1
         tags = (existing.get("settings") or {}).get("tags") or {}
         owner = tuple(tags.get(name) for name in IDENTITY_TAGS)
-        if owner[0] and owner != (config.project, target.name, job.key):
+        # a job of this project and target whose flowdef_job names no job of the code: its tag was edited by
+        # hand (plan says so and points here) - binding puts the right tag back
+        edited = owner[:2] == (config.project, target.name) and owner[2] not in {d.key for d in desired}
+        if owner[0] and owner != (config.project, target.name, job.key) and not edited:
             print(f"error: job {args.job_id} is managed by flowdef project {owner[0]!r}, target {owner[1]!r}, "
                   f"job {owner[2]!r}; refusing to take it over", file=sys.stderr)
             return 1
@@ -72,11 +85,11 @@ def run(args) -> int:
         if not ok:
             print("bind cancelled; nothing was changed", file=sys.stderr)
             return 1
-        with dep.lock("bind", timeout=args.lock_timeout):
+        with dep.lock("bind", timeout=args.lock_timeout) as lock:
             state = dep.read_state()
             state.managed[job.key] = [remote]
             plan = dep.plan(state)
-            outcomes = dep.apply(plan, state)
+            outcomes = dep.apply(plan, state, lock=lock)
     except Exception as exc:  # noqa: BLE001
         return fail(exc)
     failed = [o for o in outcomes if o.action == "failed"]

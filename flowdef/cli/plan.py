@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flowdef.cli._args import add_format, add_paths, add_target
+from flowdef.cli._args import add_format, add_paths, add_retry_timeout, add_target
 
 HELP = "show what apply would change in the workspace"
 
@@ -20,6 +20,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_format(p, "text", "json")
     p.add_argument("--detailed-exitcode", action="store_true",
                    help="exit 2 when the plan has changes (0: none, 1: error)")
+    p.add_argument("--force-upload", action="store_true", help="plan as `apply --force-upload` would")
+    add_retry_timeout(p)
 
 
 def run(args) -> int:
@@ -36,9 +38,9 @@ def run(args) -> int:
 
     subset = bool(getattr(args, "paths", None))
     try:
-        ws = connect(target)
+        ws = connect(target, args)
         dep = Deployer(ws, project=config.project, target=target.name, root=target.root_path, desired=desired,
-                       complete=not subset)
+                       complete=not subset, force_upload=getattr(args, "force_upload", False))
         state = dep.read_state()
         plan = dep.plan(state)
     except Exception as exc:  # noqa: BLE001 - one line, never a traceback
@@ -47,7 +49,7 @@ def run(args) -> int:
         print(render_json(plan))
     else:
         print(render_text(plan, prune=None))
-        if plan.deletes:
+        if any(not d.auto for d in plan.deletes):
             print("(deletes happen only with `apply --prune`)", file=sys.stderr)
     if getattr(args, "detailed_exitcode", False):
         return 2 if (plan.has_changes(prune=True) or plan.conflicts) else 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 from flowdef.errors import WorkspaceError
@@ -36,10 +37,50 @@ def prepare(project: Project, command: str) -> list | int:
     return desired
 
 
-def connect(target):
+def connect(target, args=None):
     from flowdef.deploy.client import Workspace
 
-    return Workspace(host=target.host, profile=target.profile)
+    return Workspace(host=target.host, profile=target.profile,
+                     retry_timeout=getattr(args, "retry_timeout", None))
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a cancelled or timed-out CI job), raised in the main thread like Ctrl-C, so that ``with lock``
+    blocks release the deploy lock on the way out."""
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt():
+    """While deploying, SIGTERM unwinds like SIGINT (the default action would kill the process with the lock
+    held).  Only in the main thread: signal handlers cannot be installed elsewhere."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def break_lock_if_asked(ws, root: str, args) -> bool:
+    """``--break-lock`` (stale locks only) / ``--force-break-lock`` (any, loudly); True when a lock was removed."""
+    from flowdef.deploy.lock import break_lock
+
+    force = bool(getattr(args, "force_break_lock", False))
+    if not (getattr(args, "break_lock", False) or force):
+        return False
+    held = break_lock(ws, root, force=force)
+    print(f"removed the deploy lock held by {held.describe()}" if held else "no deploy lock to remove",
+          file=sys.stderr)
+    return held is not None
 
 
 def fail(exc: BaseException) -> int:

@@ -12,7 +12,12 @@ replaces the normal handling:
     connection reset / "remote end closed connection").  Nothing is written.
 ``action="commit_then_drop"``
     perform the request normally (the write happens) and then close the connection instead of
-    sending the response: the classic "did my create go through?" failure.
+    sending the response: the classic "did my create go through?" failure.  A request the service
+    *rejects* (4xx/5xx: nothing was written) is answered normally - only a committed write is lost.
+``action="commit_then_status"``
+    perform the request normally (the write happens), then answer ``status`` (default 503, e.g. 429)
+    with its error body and ``Retry-After``: a gateway that gives up after the backend saved the job.
+    Like ``commit_then_drop``, a rejected request gets its real error answer.
 
 Path matching: a ``str`` path matches a request path that equals it or starts with it (so
 ``"/api/2.2/jobs/"`` matches every Jobs endpoint); a compiled ``re.Pattern`` must match the whole
@@ -33,7 +38,7 @@ from typing import Any, Literal
 
 __all__ = ["Fault", "FaultSet", "default_error_body"]
 
-Action = Literal["status", "drop", "commit_then_drop", "delay"]
+Action = Literal["status", "drop", "commit_then_drop", "commit_then_status", "delay"]
 
 _DEFAULT_ERRORS = {
     400: ("BAD_REQUEST", "Bad request."),
@@ -70,7 +75,7 @@ class Fault:
     fired: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
-        if self.action not in ("status", "drop", "commit_then_drop", "delay"):
+        if self.action not in ("status", "drop", "commit_then_drop", "commit_then_status", "delay"):
             raise ValueError(f"unknown fault action {self.action!r}")
         if self.times is not None and self.times < 1:
             raise ValueError("times must be >= 1 (or None for a permanent fault)")

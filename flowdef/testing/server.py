@@ -48,7 +48,8 @@ _env_lock = threading.Lock()
 @dataclass(frozen=True)
 class LoggedRequest:
     """One request the fake received.  ``status`` is what the server answered (or would have
-    answered, for ``commit_then_drop``); ``dropped`` is True when no response reached the client
+    answered, for ``commit_then_drop``; the injected status for ``commit_then_status``); ``dropped`` is True
+    when no response reached the client
     (``status`` is 0 for ``drop``).  ``body`` is the parsed JSON, the multipart fields as a dict
     (``content`` as bytes), raw bytes, or None."""
 
@@ -58,6 +59,10 @@ class LoggedRequest:
     body: dict | list | bytes | None
     status: int
     dropped: bool = False
+    #: ``time.monotonic()`` when the request arrived and when its answer was sent (or the connection dropped):
+    #: what :meth:`FakeWorkspace.waves` counts sequential round trips from
+    started: float = 0.0
+    ended: float = 0.0
 
 
 Handler = Callable[[Request], Response]
@@ -161,6 +166,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if path == "/.well-known/databricks-config":
             self._send(Response(body={"workspace_id": ws.workspace_id}))
             return
+        started = time.monotonic()
         content_type = self.headers.get("Content-Type", "")
         try:
             body = _parse_body(content_type, raw)
@@ -171,21 +177,33 @@ class _RequestHandler(BaseHTTPRequestHandler):
         delay = ws.faults.base_latency + (fault.latency if fault else 0.0)
         if delay:
             time.sleep(delay)
+        # logged before the answer goes out, so a test that got its answer always finds the request in the log
         if fault is not None and fault.action == "drop":
-            ws._log(LoggedRequest(self.command, path, query, body, 0, dropped=True))
+            ws._log(LoggedRequest(self.command, path, query, body, 0, dropped=True, started=started,
+                                  ended=time.monotonic()))
             self._drop()
             return
         if fault is not None and fault.action == "status":
-            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-            response = Response(fault.status, fault.response_body(), headers)
+            response = self._injected(fault)
         else:
             response = self._respond(path, query, body, parse_error)
-        dropped = fault is not None and fault.action == "commit_then_drop"
-        ws._log(LoggedRequest(self.command, path, query, body, response.status, dropped=dropped))
+        # commit-then-*: only a write that went through loses its answer; a rejected request (nothing written)
+        # is answered with its real error, as the service would
+        committed = response.status < 400
+        dropped = fault is not None and fault.action == "commit_then_drop" and committed
+        if fault is not None and fault.action == "commit_then_status" and committed:
+            response = self._injected(fault)
+        ws._log(LoggedRequest(self.command, path, query, body, response.status, dropped=dropped, started=started,
+                              ended=time.monotonic()))
         if dropped:
             self._drop()
         else:
             self._send(response)
+
+    @staticmethod
+    def _injected(fault) -> Response:
+        headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+        return Response(fault.status, fault.response_body(), headers)
 
     def _respond(self, path: str, query: dict, body: Any, parse_error: ApiError | None) -> Response:
         ws = self.workspace
@@ -366,6 +384,16 @@ class FakeWorkspace:
         """How many logged requests have this method and exact path (None = any)."""
         return sum(1 for r in self.requests
                    if (method is None or r.method == method.upper()) and (path is None or r.path == path))
+
+    def waves(self, requests: list[LoggedRequest] | None = None) -> int:
+        """Sequential round trips in ``requests`` (default: the whole log): the longest chain of requests each of
+        which started after the previous one had been answered.  Requests sent in parallel count once, so with a
+        latency of L per request a client needs at least ``waves() * L`` - the number that latency multiplies."""
+        reqs = sorted(self.requests if requests is None else requests, key=lambda r: r.started)
+        depth: list[int] = []
+        for i, r in enumerate(reqs):
+            depth.append(1 + max((depth[j] for j in range(i) if reqs[j].ended <= r.started), default=0))
+        return max(depth, default=0)
 
     def reset_log(self) -> None:
         with self._log_lock:

@@ -416,6 +416,12 @@ def check(ctx: JobContext) -> list[Diagnostic]:
         problem = secrets.value_secret(value) if isinstance(value, str) else None
         if problem:
             c._secret(f"looks like a literal {problem}", job.location, f"tags.{name}")
+    # descriptions are shown to every reader of the job (and echoed by plans): no credentials there either
+    for where, text, path in [(job.location, job.description, "description")] + [
+            (t.location or job.location, t.description, f"tasks.{t.key}.description") for t in job.tasks]:
+        problem = secrets.text_secret(text) if isinstance(text, str) else None
+        if problem:
+            c._secret(f"contains what looks like a literal {problem}", where, path)
     return c.finish()
 
 

@@ -68,6 +68,11 @@ def value_secret(value: str) -> str | None:
     return _WHAT[m.lastgroup] if m and m.lastgroup else None
 
 
+def text_secret(text: str) -> str | None:
+    """What kind of credential free text (a description) contains, or None: the value patterns, searched."""
+    return value_secret(text)
+
+
 _NAMES: dict[str, bool] = {}
 
 
