@@ -23,6 +23,7 @@ def test_every_command_module_is_listed_and_complete():
 
 @pytest.mark.parametrize("name", COMMANDS)
 def test_each_command_parses_its_own_help(name, capsys):
+    name = getattr(importlib.import_module(f"flowdef.cli.{name}"), "NAME", name)  # import_jobs is `import`
     assert main([name, "--help"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"usage: flowdef {name}")

@@ -33,6 +33,7 @@ COMMANDS = (
     "destroy",
     "bind",
     "export",
+    "import_jobs",
     "run",
     "status",
     "runs",
@@ -53,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     for name in COMMANDS:
         module = importlib.import_module(f"flowdef.cli.{name}")
-        p = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        p = sub.add_parser(getattr(module, "NAME", name), help=module.HELP, description=module.HELP)
         module.add_arguments(p)
         p.set_defaults(_run=module.run)
     return parser

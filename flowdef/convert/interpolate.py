@@ -34,6 +34,7 @@ class ResolvedJobs:
     jobs: tuple[tuple[str, dict], ...]  # (resource key, jobs/create payload)
     permissions: tuple[tuple[str, tuple], ...] = ()  # (resource key, bundle permissions)
     unresolved: tuple[tuple[str, str, str], ...] = ()  # (resource key, JSON path, reference)
+    file_path: str = ""  # ${workspace.file_path}: where the bundle folder is synced
 
     def payloads(self) -> dict[str, dict]:
         return dict(self.jobs)
@@ -121,7 +122,8 @@ def resolve(docs: list[dict], target: str | None = None, variables: dict[str, An
         if body.get("permissions"):
             perms.append((key, tuple(sub(body["permissions"], "permissions"))))
         unresolved += [(key, p, r) for p, r in dict.fromkeys(missing)]
-    return ResolvedJobs(jobs=tuple(out), permissions=tuple(perms), unresolved=tuple(unresolved))
+    return ResolvedJobs(jobs=tuple(out), permissions=tuple(perms), unresolved=tuple(unresolved),
+                        file_path=file_path)
 
 
 _MISSING = object()
