@@ -451,7 +451,7 @@ def test_dsl_misuse_raises(tmp_path):
     each.notebook("n", "/x")
     with pytest.raises(DefinitionError, match="already runs task 'n'"):
         each.notebook("m", "/x")
-    with pytest.raises(DefinitionError, match="for_each inputs must be a list"):
+    with pytest.raises(DefinitionError, match=r"job.for_each\(inputs=...\) must be a list"):
         a.for_each("bad", inputs=42)
     with pytest.raises(DefinitionError, match="run_job: expected a Job"):
         a.run_job("r", 1.5)
@@ -459,7 +459,7 @@ def test_dsl_misuse_raises(tmp_path):
         a.python_file("p", "/x.py", libraries=["pandas"])
     with pytest.raises(DefinitionError, match="must be JSON"):
         a.raw_task("r", {"ai_runtime_task": {"x": object()}})
-    with pytest.raises(DefinitionError, match="notifications must be Notifications"):
+    with pytest.raises(DefinitionError, match=r"Job\(notifications=...\) must be Notifications"):
         Job("x", notifications={"on_failure": ["a@b.c"]})
     assert a.python_file("ok", "/x.py", libraries=Library.pypi("x")).key == "ok"
 

@@ -434,9 +434,12 @@ def _project_files(config: ProjectConfig) -> list[Path]:
 # the uploaded tree on its own, without the source checkout.
 RUNTIME_MODULES = (
     "flowdef",
+    "flowdef._check",
     "flowdef._frozen",
     "flowdef._location",
+    "flowdef.diagnostics",
     "flowdef.dsl",
+    "flowdef.dsl.check",
     "flowdef.dsl.declare",
     "flowdef.dsl.job",
     "flowdef.dsl.refs",

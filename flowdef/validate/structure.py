@@ -228,6 +228,12 @@ def _collect_compute(job: JobSpec, task: TaskSpec, computes: dict[str, set]) -> 
 # tasks
 
 
+def _both_branches(task: TaskSpec, up_key: str) -> bool:
+    """``depends_on=[check.true, check.false]`` under ALL_SUCCESS: one of the two is always excluded."""
+    outcomes = {d.outcome for d in task.depends_on if d.task_key == up_key}
+    return {"true", "false"} <= outcomes and task.run_if in (None, "ALL_SUCCESS")
+
+
 def _task_rules(ctx: JobContext, task: TaskSpec, tasks: dict[str, TaskSpec], out: list[Diagnostic]) -> None:
     deps = task.depends_on
     if deps and len(deps) == 1:  # the common case, without the loop's set: a known task, not itself, no outcome
@@ -253,7 +259,14 @@ def _task_rules(ctx: JobContext, task: TaskSpec, tasks: dict[str, TaskSpec], out
                     f"task {task.key!r} depends on unknown task {up_key!r}{_suggest(up_key, tasks)}",
                     where, dpath,
                 ))
-            if up_key in seen_deps:
+            if up_key in seen_deps and _both_branches(task, up_key):
+                out.append(ctx.d(
+                    "FD604",
+                    f"task {task.key!r} depends on both branches of condition {up_key!r} (.true and .false) under "
+                    f"run_if {task.run_if or 'ALL_SUCCESS'}: one branch is always excluded, so the task can never "
+                    f"run; to run after {up_key!r} whatever its outcome, depend on the condition itself "
+                    f"(depends_on=[{up_key}])", where, dpath))
+            elif up_key in seen_deps:
                 out.append(ctx.d("FD108", f"task {task.key!r} lists {up_key!r} twice in depends_on",
                                  where, dpath))
             seen_deps.add(up_key)
