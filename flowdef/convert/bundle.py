@@ -280,7 +280,7 @@ def export_bundle(config: ProjectConfig, jobs: Iterable[JobSpec], targets: list[
         generic: dict[str, dict] = {}
         for target in targets:
             compiled = compile_job(job, bundle_target(target), config)
-            generic[target.name] = _generic_payload(compiled.payload, job, target, job_keys, variables, problems)
+            generic[target.name] = _generic_payload(compiled.deploy_payload, job, target, job_keys, variables, problems)
             for artifact in compiled.artifacts:
                 rel = f"{GENERATED}/{target.name}{artifact.workspace_path[len(BUNDLE_ROOT):]}"
                 if artifact.kind == "notebook" and artifact.source is not None:

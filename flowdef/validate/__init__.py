@@ -10,23 +10,25 @@ from __future__ import annotations
 from flowdef.load.config import Target
 from flowdef.diagnostics import Diagnostic, diag, sort_diagnostics, without_cascades
 from flowdef.load.loader import LoadedProject
-from flowdef.validate import compute, references, settings, structure, triggers
+from flowdef.validate import compute, jobrefs, references, settings, structure, triggers
+from flowdef.validate.context import JobContext
 
 
 def validate_project(project: LoadedProject, target: Target, *, templates: bool = True) -> list[Diagnostic]:
     diags: list[Diagnostic] = list(project.diagnostics)
     diags += project_rules(project, target)
-    diags += settings.check_project(project, target)  # task kinds, job settings, raw fields, run-job references
-    diags += compute.check_project(project, target)  # environments, clusters, libraries, warehouses
-    for job in project.jobs:
-        ctx = structure.JobContext(job, target, project.config)
-        diags += structure.check(ctx)
+    contexts = [JobContext(job, target, project.config) for job in project.jobs]  # one per job, shared by all rules
+    for ctx in contexts:
+        diags += structure.check(ctx)  # keys, graph, every task's rules and its kind's (flowdef.wire.kinds)
+        diags += settings.check(ctx)  # job settings, notifications, permissions, raw fields
+        diags += compute.check(ctx)  # environments, clusters, libraries, warehouses
         diags += references.check(ctx)
         diags += triggers.check(ctx)
         if templates:
             from flowdef.validate import sql  # imports jinja2 only when SQL tasks are checked
 
             diags += sql.check(ctx)
+    diags += jobrefs.check(contexts)  # run-job tasks and job-completion triggers between jobs
     return sort_diagnostics(without_cascades(diags))
 
 
