@@ -386,6 +386,7 @@ class Run:
         return self._stop(now, "CANCELED", "Run was canceled")
 
     def _stop(self, now: int, state: str, why: str) -> list[Work]:
+        self.started = True  # a run stopped before its first step ends now, not at the next ready()
         stopped: list[Work] = []
         for record in self.records.values():
             if record.phase in (PENDING, RUNNING, RETRY):
