@@ -166,7 +166,6 @@ def _real(filename: str) -> Path:
 def load(config: ProjectConfig, paths: list[str] | None = None) -> LoadedProject:
     files, diags = discover(config, paths)
     jobs: list[JobSpec] = []
-    seen: set[int] = set()
     pipeline_files = frozenset(str(f) for f in files)
     for path in files:
         name, entry = _module_name(path, config.root)
@@ -201,8 +200,7 @@ def load(config: ProjectConfig, paths: list[str] | None = None) -> LoadedProject
             # collected when the loader imports that module
             mine = owner == str(path) if owner is not None else (
                 job.location is None or _real(job.location.file) == path)
-            if mine and id(job) not in seen:
-                seen.add(id(job))
+            if mine:  # each Job registers once, when it is created: no job is seen twice
                 jobs.append(job.to_model(module=name))
     return LoadedProject(config=config, jobs=tuple(jobs), diagnostics=tuple(diags), files=tuple(files))
 
