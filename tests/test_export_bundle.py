@@ -85,7 +85,8 @@ def test_bundle_resolves_to_the_compiled_payloads_for_every_target(exported):
         payloads = resolved.payloads()
         assert sorted(payloads) == sorted(j.key for j in loaded.jobs)
         for job in loaded.jobs:
-            expected = _plain(compile_job(job, as_bundle, config).payload)
+            compiled = compile_job(job, as_bundle, config)
+            expected = _plain(getattr(compiled, "deploy_payload", compiled.payload))
             expected.pop("edit_mode", None)  # bundles own it (they deploy jobs UI_LOCKED)
             assert payloads[job.key] == expected, (t.name, job.key)
 
