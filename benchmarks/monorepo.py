@@ -100,7 +100,7 @@ def module_source(i: int, tasks: int, templates: list[str]) -> str:
         f'job = Job(\n    "mono_job_{i:03d}",',
         f'    params={{"catalog": "mono", "schema": "s{i:03d}", "since": "2026-01-01"}},',
         f'    tags={{"domain": "{DOMAINS[i % len(DOMAINS)]}", "owner": "team_{i % 17}"}},',
-        f'    trigger=Cron.daily(at="{i % 24:02d}:{(i * 7) % 60:02d}", tz="UTC"),',
+        f'    trigger=Cron.daily(at="{i % 24:02d}:{(i * 7) % 60:02d}", timezone="UTC"),',
         '    compute=Environment("default", version="3"),',
         "    max_concurrent_runs=1,",
         "    timeout=7200,",

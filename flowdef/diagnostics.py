@@ -81,6 +81,12 @@ CODES: dict[str, tuple[str, str]] = {
     "FD515": ("permission", ERROR),
     "FD516": ("unknown-job", ERROR),
     "FD517": ("compute-conflict", ERROR),
+    # bad input at the DSL boundary (appended: flowdef/_check.py, the loader, config, SQL markers)
+    "FD601": ("argument-type", ERROR),
+    "FD602": ("dsl-misuse", ERROR),
+    "FD603": ("task-function-signature", ERROR),
+    "FD604": ("both-branches", ERROR),
+    "FD605": ("duplicate-literal-key", ERROR),
 }
 
 
@@ -138,6 +144,19 @@ def diag(
 def sort_diagnostics(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
     unique = dict.fromkeys(diags)  # the same problem found twice is reported once
     return sorted(unique, key=Diagnostic.sort_key)
+
+
+def without_cascades(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Drop what follows from a wrong argument type: a value of the wrong type is reported (FD601) and left out, so
+    a rule may then see the argument as missing (``GitSource(branch=5)`` -> "needs one of branch, tag, commit").
+    Such a second diagnostic at the very line of an FD601 says nothing the first does not; fixing the type shows
+    any real problem left there."""
+    diags = list(diags)
+    typed = {(d.location.file, d.location.line) for d in diags if d.code == "FD601" and d.location}
+    if not typed:
+        return diags
+    return [d for d in diags if d.code.startswith("FD6") or not d.location
+            or (d.location.file, d.location.line) not in typed]
 
 
 def has_errors(diags: Iterable[Diagnostic]) -> bool:

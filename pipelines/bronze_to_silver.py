@@ -19,7 +19,7 @@ job = Job(
     params={"catalog": "smart_claims_dev", "schema_bronze": "01_bronze", "schema_silver": "02_silver",
             "simulate_failure": "false"},
     tags={"domain": "insurance", "layer": "silver"},
-    trigger=Cron.daily(at="06:00", tz="America/Sao_Paulo"),
+    trigger=Cron.daily(at="06:00", timezone="America/Sao_Paulo"),
     compute=serverless,
     max_concurrent_runs=1,
     timeout=3600,

@@ -87,7 +87,7 @@ def test_generated_code_is_stable_and_within_100_columns(name, tmp_path):
 def test_the_example_reads_like_hand_written_code():
     _, loaded = _load(ROOT)
     source = job_module(loaded.job("smart_claims_bronze_to_silver")).source
-    assert "trigger=Cron.daily(at=\"06:00\", tz=\"America/Sao_Paulo\")," in source
+    assert "trigger=Cron.daily(at=\"06:00\", timezone=\"America/Sao_Paulo\")," in source
     assert "compute=Environment(\"default\")," in source  # shared by every task that needs compute
     assert "params={\"duplicates_removed\": deduplicate_claims.values.duplicate_rows_removed}," in source
     assert "depends_on=[join_tables_create, join_tables_metrics]," in source

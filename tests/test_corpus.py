@@ -4,6 +4,8 @@ header says exactly which diagnostics ``flowdef validate`` must report::
     # expect: FD103 @ 7                          code @ line in this file
     # expect: FD402 @ sql_templates/x.sql:3      code @ file:line (relative to the fixture folder)
     # target: nowarehouse                        validate against this target of the fixture flowdef.toml
+    # config: cfg/x.toml                         with this project config instead of flowdef.toml
+    # says: must be True or False                words one of the reported messages must contain
     # requires: flowdef.quartz.parse             skip while that module (or name in it) does not exist
 
 Each fixture runs through the real CLI (``flowdef validate PATH --format json``) and the (code, file, line) set
@@ -31,16 +33,28 @@ GOOD = FIXTURES / "good"
 _EXPECT = re.compile(r"^#\s*expect:\s*(FD\d{3})\s*@\s*(?:(\S+):)?(\d+)\s*$")
 _TARGET = re.compile(r"^#\s*target:\s*(\S+)\s*$")
 _REQUIRES = re.compile(r"^#\s*requires:\s*(\S+)\s*$")
+_CONFIG = re.compile(r"^#\s*config:\s*(\S+)\s*$")
+_SAYS = re.compile(r"^#\s*says:\s*(.+?)\s*$")
 
 BAD_FIXTURES = sorted(BAD.glob("FD*.py"))
 GOOD_FIXTURES = sorted(p for p in GOOD.glob("*.py") if not p.name.startswith("_"))
 
 
-def header(path: Path) -> tuple[set[tuple[str, str, int]], str | None, list[str]]:
-    """(expected (code, file, line) set, target, required modules) from a fixture's leading comments."""
+class Header(tuple):
+    """(expected, target, requires) plus ``config``: a fixture's leading comments."""
+
+    config: str = "flowdef.toml"
+    says: tuple[str, ...] = ()
+
+
+def header(path: Path) -> Header:
+    """(expected (code, file, line) set, target, required modules) from a fixture's leading comments; the
+    config file is ``.config``."""
     expected: set[tuple[str, str, int]] = set()
     target = None
     requires = []
+    config = "flowdef.toml"
+    says = []
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.startswith("#"):
             break
@@ -50,13 +64,21 @@ def header(path: Path) -> tuple[set[tuple[str, str, int]], str | None, list[str]
             target = m.group(1)
         elif m := _REQUIRES.match(line):
             requires.append(m.group(1))
+        elif m := _CONFIG.match(line):
+            config = m.group(1)
+        elif m := _SAYS.match(line):
+            says.append(m.group(1))
         elif line.startswith("# expect"):
             raise AssertionError(f"{path.name}: malformed expectation {line!r}")
-    return expected, target, requires
+    result = Header((expected, target, requires))
+    result.config = config
+    result.says = tuple(says)
+    return result
 
 
-def validate(paths: list[Path], base: Path, target: str | None, capsys) -> tuple[int, list[dict]]:
-    argv = ["--config", str(base / "flowdef.toml"), "validate", *map(str, paths), "--format", "json"]
+def validate(paths: list[Path], base: Path, target: str | None, capsys,
+             config: str = "flowdef.toml") -> tuple[int, list[dict]]:
+    argv = ["--config", str(base / config), "validate", *map(str, paths), "--format", "json"]
     if target:
         argv += ["-t", target]
     code = main(argv)
@@ -99,12 +121,13 @@ def test_the_corpus_is_large_enough():
 
 @pytest.mark.parametrize("fixture", BAD_FIXTURES, ids=lambda p: p.stem)
 def test_bad_fixture_reports_exactly_its_problem(fixture: Path, capsys):
-    expected, target, requires = header(fixture)
+    head = header(fixture)
+    expected, target, requires = head
     assert expected, f"{fixture.name} declares no '# expect: CODE @ LINE'"
     code_prefix = fixture.name.split("_", 1)[0]
     assert code_prefix in {c for c, _, _ in expected}, f"{fixture.name} does not expect its own code {code_prefix}"
     _skip_unless(requires)
-    status, diags = validate([fixture], BAD, target, capsys)
+    status, diags = validate([fixture], BAD, target, capsys, head.config)
     found = found_set(diags, BAD.resolve())
     assert found == expected, "\n".join(f"{d['code']} {d['line']}: {d['message']}" for d in diags)
     errors = [d for d in diags if d["severity"] == "error"]
@@ -112,6 +135,9 @@ def test_bad_fixture_reports_exactly_its_problem(fixture: Path, capsys):
     for d in diags:  # every diagnostic carries a fix-it message and its code's documented name
         assert d["name"] == CODES[d["code"]][0]
         assert len(d["message"]) > 30
+    messages = "\n".join(d["message"] for d in diags)
+    for words in head.says:  # the message says what is wrong in the fixture's words
+        assert words in messages, f"{fixture.name}: no message says {words!r}:\n{messages}"
 
 
 def test_a_broken_module_does_not_hide_the_others(capsys):
@@ -128,8 +154,9 @@ def test_the_whole_corpus_at_once_is_the_union_of_its_fixtures(capsys):
     fixture's job has its own name)."""
     chosen, expected = [], set()
     for fixture in BAD_FIXTURES:
-        exp, target, requires = header(fixture)
-        if target or not all(_available(m) for m in requires):
+        head = header(fixture)
+        exp, target, requires = head
+        if target or head.config != "flowdef.toml" or not all(_available(m) for m in requires):
             continue
         chosen.append(fixture)
         expected |= exp
@@ -142,7 +169,6 @@ def test_the_whole_corpus_at_once_is_the_union_of_its_fixtures(capsys):
 # listed with their reason, so a new code of these families without a fixture fails.
 _NO_FIXTURE = {
     "FD002": "no-jobs is reported by commands that need jobs, not by validate",
-    "FD004": "config errors stop the CLI before validation (tested in test_cli.py)",
     "FD207": "job parameters are a dict: a duplicate cannot be declared",
 }
 _NEEDS_CONTROL_FLOW = {"FD110", "FD111", "FD112", "FD113", "FD211"}  # condition / for-each tasks

@@ -85,8 +85,7 @@ def test_bundle_resolves_to_the_compiled_payloads_for_every_target(exported):
         payloads = resolved.payloads()
         assert sorted(payloads) == sorted(j.key for j in loaded.jobs)
         for job in loaded.jobs:
-            compiled = compile_job(job, as_bundle, config)
-            expected = _plain(getattr(compiled, "deploy_payload", compiled.payload))
+            expected = _plain(compile_job(job, as_bundle, config).deploy_payload)  # references kept (ADR 0004)
             expected.pop("edit_mode", None)  # bundles own it (they deploy jobs UI_LOCKED)
             assert payloads[job.key] == expected, (t.name, job.key)
 

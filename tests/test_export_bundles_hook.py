@@ -50,8 +50,7 @@ def test_bundles_load_flowdef_jobs_as_job_resources(example_project):
     # prefix and trigger pausing left to the bundle's mode and presets.
     as_bundle = attrs.evolve(target, root_path=BUNDLE_ROOT, pause_triggers=False, name_prefix="")
     for job in load(config).jobs:
-        compiled = compile_job(job, as_bundle, config)
-        expected = json.loads(json.dumps(getattr(compiled, "deploy_payload", compiled.payload)))
+        expected = json.loads(json.dumps(compile_job(job, as_bundle, config).deploy_payload))
         assert jobs[job.key] == expected
         assert jobs[job.key]["tags"]["flowdef_target"] == "dev"
     assert {loc["path"]: (loc["file"], loc["line"]) for loc in locations} == {

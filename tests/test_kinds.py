@@ -55,8 +55,9 @@ def job_keys() -> list[str]:
     return sorted(p.stem for p in (KINDS / "kindjobs").glob("*.py") if p.stem != "__init__")
 
 
-def resolved(payload: dict) -> dict:
-    return compiler.resolve_placeholders(payload, jobs=FAKE_JOB_IDS, pipelines=FAKE_PIPELINE_IDS,
+def resolved(compiled_job) -> dict:
+    """The body deploy sends: the deploy-time substitutions filled in with fake ids."""
+    return compiler.resolve_placeholders(compiled_job.deploy_payload, jobs=FAKE_JOB_IDS, pipelines=FAKE_PIPELINE_IDS,
                                          workspace_id=FAKE_WORKSPACE_ID)
 
 
@@ -77,23 +78,29 @@ def test_every_task_and_trigger_kind_has_a_golden_job(kinds):
 
 @pytest.mark.parametrize("key", job_keys())
 def test_golden_payload(compiled, key):
-    text = compiler.to_json(compiled[key].payload)
-    path = GOLDEN / f"{key}.json"
-    if UPDATE:
-        GOLDEN.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    assert path.is_file(), f"{path} is missing (FLOWDEF_UPDATE_GOLDEN=1 writes it)"
-    assert text == path.read_text(encoding="utf-8"), f"{key} differs from {path} (FLOWDEF_UPDATE_GOLDEN=1)"
+    """The payload and, when deploy fills in values, its deploy-time substitutions (``<key>.deploy.json``)."""
+    outputs = {f"{key}.json": compiler.to_json(compiled[key].payload)}
+    if compiled[key].deploy_time:
+        outputs[f"{key}.deploy.json"] = compiler.to_json(dict(compiled[key].deploy_time))
+    for name, text in outputs.items():
+        path = GOLDEN / name
+        if UPDATE:
+            GOLDEN.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        assert path.is_file(), f"{path} is missing (FLOWDEF_UPDATE_GOLDEN=1 writes it)"
+        assert text == path.read_text(encoding="utf-8"), f"{key} differs from {path} (FLOWDEF_UPDATE_GOLDEN=1)"
 
 
-def test_no_stale_golden_files():
-    assert sorted(p.stem for p in GOLDEN.glob("*.json")) == job_keys()
+def test_no_stale_golden_files(compiled):
+    expected = sorted([f"{k}.json" for k in job_keys()] + [f"{k}.deploy.json" for k in job_keys()
+                                                            if compiled[k].deploy_time])
+    assert sorted(p.name for p in GOLDEN.glob("*.json")) == expected
 
 
 @pytest.mark.parametrize("key", job_keys())
 def test_sdk_round_trip(compiled, key):
     jobs = pytest.importorskip("databricks.sdk.service.jobs")
-    payload = resolved(compiled[key].payload)
+    payload = resolved(compiled[key])
     assert jobs.JobSettings.from_dict(payload).as_dict() == payload
 
 
@@ -102,7 +109,7 @@ def test_bundle_schema(compiled, key):
     bundle = schema.load()
     if bundle is None:
         pytest.skip("no bundle schema (../shared/schemas/bundle_jsonschema.json or $FLOWDEF_BUNDLE_SCHEMA)")
-    problems, unchecked = schema.check_payload(resolved(compiled[key].payload), bundle)
+    problems, unchecked = schema.check_payload(resolved(compiled[key]), bundle)
     assert problems == []
     assert unchecked == EXPECTED_GAPS.get(key, [])
 
@@ -224,7 +231,13 @@ def test_permissions_are_an_acl_apart_from_the_payload(kinds, compiled):
 
 
 def test_run_job_and_pipeline_placeholders(compiled):
-    p = compiled["run_job"].payload
+    body = compiled["run_job"].payload  # an exact jobs/create body: integers where the API has integers
+    assert [t["run_job_task"]["job_id"] for t in body["tasks"]] == [0, 123456789, 0]
+    assert dict(compiled["run_job"].deploy_time) == {
+        "tasks[0].run_job_task.job_id": "${flowdef.jobs.notebook.id}",
+        "tasks[2].run_job_task.job_id": "${flowdef.jobs.sql_file.id}",
+    }
+    p = compiled["run_job"].deploy_payload
     assert _task(p, "run_notebook_job")["run_job_task"]["job_id"] == "${flowdef.jobs.notebook.id}"
     assert _task(p, "run_by_id")["run_job_task"]["job_id"] == 123456789
     assert _task(p, "run_by_key")["run_job_task"]["job_id"] == "${flowdef.jobs.sql_file.id}"
@@ -239,13 +252,15 @@ def test_run_job_and_pipeline_placeholders(compiled):
     with pytest.raises(KeyError, match="sql_file"):
         compiler.resolve_deploy_references(p, {"notebook": 7})
 
-    pipe = compiled["pipeline"].payload
+    assert compiled["pipeline"].payload == compiled["pipeline"].deploy_payload  # a string field keeps the text
+    pipe = compiled["pipeline"].deploy_payload
     assert _task(pipe, "refresh_by_name")["pipeline_task"] == {"pipeline_id": "${flowdef.pipelines.claims silver.id}"}
     assert compiler.deploy_references(pipe) == set()
     with pytest.raises(compiler.UnresolvedPlaceholder, match="no pipeline named 'claims silver'"):
         compiler.resolve_placeholders(pipe)
     assert compiler.resolve_placeholders(pipe, strict=False) == pipe
-    assert _task(resolved(pipe), "refresh_by_name")["pipeline_task"]["pipeline_id"] == "0a1b2c3d-claims-silver"
+    assert _task(resolved(compiled["pipeline"]), "refresh_by_name")["pipeline_task"]["pipeline_id"] == \
+        "0a1b2c3d-claims-silver"
 
 
 def test_job_completion_placeholders(compiled):
@@ -254,7 +269,7 @@ def test_job_completion_placeholders(compiled):
         {"job_id": "${flowdef.jobs.notebook.id}", "workspace_id": "${flowdef.workspace.id}"},
         {"job_id": "987654321", "workspace_id": "${flowdef.workspace.id}"},
     ]
-    done = resolved(p)["trigger"]["job_completion"]["jobs"]
+    done = resolved(compiled["trigger_job_completion"])["trigger"]["job_completion"]["jobs"]
     assert done[0] == {"job_id": "1001", "workspace_id": str(FAKE_WORKSPACE_ID)}  # strings in this field
 
 

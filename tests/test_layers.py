@@ -2,7 +2,7 @@
 
 The pipeline, bottom to top (a module may import only from its own rank or below):
 
-    0  _frozen _location errors diagnostics jobsapi quartz    facts and plumbing, no flowdef model
+    0  _frozen _location _check errors diagnostics jobsapi quartz   facts and plumbing (and the DSL's type check)
     1  model                                                  the frozen intent model
     2  dsl graph                                              the builder; the one graph module
     3  load                                                   config + importing the user's modules
@@ -26,7 +26,7 @@ from tests.conftest import ROOT
 
 PACKAGE = Path(ROOT) / "flowdef"
 RANK = {
-    "_frozen": 0, "_location": 0, "errors": 0, "diagnostics": 0, "jobsapi": 0, "quartz": 0,
+    "_frozen": 0, "_location": 0, "_check": 0, "errors": 0, "diagnostics": 0, "jobsapi": 0, "quartz": 0,
     "model": 1,
     "dsl": 2, "graph": 2,
     "load": 3,

@@ -80,6 +80,7 @@ def test_bronze_to_silver_fails_then_repair_failed_with_dependents_succeeds(ws, 
     assert doc["result"] == "SUCCESS" and set(tasks_of(doc).values()) == {"SUCCESS"}
     assert [r["type"] for r in doc["repairs"]] == ["ORIGINAL", "REPAIR"]  # one repair in the history
     assert doc["repairs"][0]["result"] == "FAILED" and doc["repairs"][1]["result"] == "SUCCESS"
+    assert doc["repairs"][0]["tasks"] == doc["repairs"][1]["tasks"] == [t["task_key"] for t in doc["tasks"]]
     for key in ("run_id", "job", "result", "tasks", "repairs"):
         assert key in doc
     assert set(doc["tasks"][0]) >= {"task_key", "state", "attempts", "start", "end", "error"}

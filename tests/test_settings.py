@@ -19,14 +19,12 @@ from flowdef.load.config import load_config
 from flowdef.diagnostics import CODES, format_text
 from flowdef.load.loader import load
 from flowdef.validate import validate_project
-from flowdef.validate import settings as settings_rules
+from flowdef.validate import structure as structure_rules
 from flowdef.validate.structure import JobContext
 
 OWN = {f"FD51{i}" for i in range(8)}
 _counter = itertools.count()
 _MARK = re.compile(r"#\s*expect:\s*((?:FD\d{3}\s*)+)")
-_SCHEMA_MARK = re.compile(r"expect-schema:\s*((?:FD\d{3}\s*)+)")  # only when the bundle schema is at hand
-HAVE_SCHEMA = schema.load() is not None
 
 
 def run(tmp_path, source: str, *, warehouse: bool = True, files: dict[str, str] | None = None):
@@ -53,9 +51,6 @@ def expected(module) -> set[tuple[str, int]]:
     for i, line in enumerate(module.read_text().splitlines(), 1):
         m = _MARK.search(line)
         if m:
-            out |= {(code, i) for code in m.group(1).split()}
-        m = _SCHEMA_MARK.search(line)
-        if m and HAVE_SCHEMA:
             out |= {(code, i) for code in m.group(1).split()}
     return out
 
@@ -256,7 +251,7 @@ def test_wheel_parameters_xor_named_parameters(tmp_path):
     task = job.tasks[0]
     both = attrs.evolve(task, kind=attrs.evolve(task.kind, named_parameters={"a": "1"}))
     config = project.config
-    diags = settings_rules.check(JobContext(attrs.evolve(job, tasks=(both,)), config.target(None), config))
+    diags = structure_rules.check(JobContext(attrs.evolve(job, tasks=(both,)), config.target(None), config))
     (d,) = [d for d in diags if d.code == "FD501"]
     assert "both parameters and named_parameters" in d.message and d.location.line == 4
 
@@ -289,11 +284,11 @@ def test_raw_tasks(tmp_path):
 
         job = Job("r")
         job.raw_task("none", {"description": "x"})  # expect: FD510 FD511
-        job.raw_task("two", {"ai_runtime_task": {}, "python_operator_task": {}})  # expect: FD510 expect-schema: FD512
+        job.raw_task("two", {"ai_runtime_task": {}, "python_operator_task": {}})  # expect: FD510 FD512
         job.raw_task("typed", {"notebook_task": {"notebook_path": "/x"}})  # expect: FD511
         job.raw_task("typo", {"python_operator_task": {"main": "m"}, "max_retries": 2, "disable_auto_optimisation": True})  # expect: FD511
-        job.raw_task("gpu", {"python_operator_task": {"main": "m"}, "compute": {"hardware_accelerator": "gpu_1xa10"}})  # expect-schema: FD513
-        job.raw_task("shape", {"python_operator_task": {"main": 3}})  # expect-schema: FD512
+        job.raw_task("gpu", {"python_operator_task": {"main": "m"}, "compute": {"hardware_accelerator": "gpu_1xa10"}})  # expect: FD513
+        job.raw_task("shape", {"python_operator_task": {"main": 3}})  # expect: FD512
         job.notebook("extra_kind", "/x", extra={"spark_submit_task": {}})  # expect: FD510
         job.notebook("env_vars", "/x", extra={"environment_variables_key": "nope"})  # expect: FD504
     """)
@@ -303,9 +298,8 @@ def test_raw_tasks(tmp_path):
     assert "'notebook_task' is typed in flowdef: declare the task with job.notebook(...)" in text
     assert "'max_retries' is typed in flowdef: set it with retry=Retry(n)" in text
     assert "'disable_auto_optimisation' is not a Jobs API task field; did you mean 'disable_auto_optimization'?" in text
-    if HAVE_SCHEMA:
-        assert "write 'GPU_1xA10'" in text
-        assert "'deployments' is a required property" in text
+    assert "write 'GPU_1xA10'" in text
+    assert "ai_runtime_task: 'deployments' is a required property" in text
     assert "extra 'spark_submit_task' would give task 'extra_kind' a second kind" in text
     assert "environment_variables_key 'nope' of task 'env_vars' is not declared" in text
 
@@ -316,7 +310,7 @@ def test_raw_job_settings(tmp_path):
 
         job = Job("j", extra={"performance_targett": "STANDARD", "schedule": {}, "permissions": []})  # expect: FD511
         job.notebook("t", "/x")
-        bad = Job("k", extra={"performance_target": "standard", "budget_policy_id": 42})  # expect-schema: FD513 FD512
+        bad = Job("k", extra={"performance_target": "standard", "budget_policy_id": 42})  # expect: FD513 FD512
         bad.notebook("t", "/x")
         both = Job("l", trigger=Cron.daily(), extra={"triggers": [], "duration_target": "4h"})  # expect: FD501
         both.notebook("t", "/x")
@@ -327,25 +321,36 @@ def test_raw_job_settings(tmp_path):
     assert "'performance_targett' is not a Jobs API job setting; did you mean 'performance_target'?" in text
     assert "'schedule' is typed in flowdef: set it with Job(trigger=Cron(...))" in text
     assert "'permissions' is a bundle setting, not a Jobs API field; use Job(permissions=[Permission....])" in text
-    if HAVE_SCHEMA:
-        assert "extra.performance_target: 'standard' is not one of PERFORMANCE_OPTIMIZED, STANDARD; write 'STANDARD'" \
-            in text
-        assert "extra.budget_policy_id: 42 is not of type string" in text
+    assert "extra.performance_target: 'standard' is not one of COST_OPTIMIZED, PERFORMANCE_OPTIMIZED, STANDARD; " \
+        "write 'STANDARD'" in text
+    assert "extra.budget_policy_id: 42 is not of type string" in text
     assert "cannot be combined with Job(trigger=...)" in text
     assert "duration_target only applies with performance_target 'COST_OPTIMIZED'" in text
     assert "'format' is ignored by the Jobs API" in text
 
 
-def test_raw_fields_without_a_schema_file(tmp_path, monkeypatch):
-    """Names are still checked against the SDK's field list; values are not."""
+def test_raw_fields_are_checked_without_a_schema_file(tmp_path, monkeypatch):
+    """Names, types and enums of raw fields come from the table shipped in the package: no bundle schema file,
+    no jsonschema needed (an installed flowdef checks exactly what a development checkout checks)."""
     monkeypatch.setenv("FLOWDEF_BUNDLE_SCHEMA", str(tmp_path / "absent.json"))
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_jsonschema(name, *args, **kwargs):
+        if name == "jsonschema" or name.startswith("jsonschema."):
+            raise ImportError("jsonschema is a test-only dependency")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_jsonschema)
     diags = check(tmp_path, """
         from flowdef import Job
 
-        job = Job("j", extra={"performance_targett": "STANDARD", "performance_target": "standard"})  # expect: FD511
-        job.raw_task("r", {"ai_runtime_task": {}})
+        job = Job("j", extra={"performance_targett": "STANDARD", "performance_target": "standard"})  # expect: FD511 FD513
+        job.raw_task("r", {"ai_runtime_task": {"deployments": "x", "experiment": "e"}})  # expect: FD512
     """)
-    assert not [d for d in diags if d.code in ("FD512", "FD513")]
+    text = "\n".join(d.message for d in diags)
+    assert "ai_runtime_task.deployments: 'x' is not of type array" in text
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -360,7 +365,7 @@ def test_compute_definitions(tmp_path):
         other = Environment("default", version="4")  # expect: FD517
         unused = Environment("spare")  # expect: FD505
         bad_key = Environment("my env")  # expect: FD501
-        cluster = JobCluster("c", ClusterSpec(  # expect: FD501 FD513 FD511 FD406 expect-schema: FD512
+        cluster = JobCluster("c", ClusterSpec(  # expect: FD501 FD513 FD511 FD406 FD512
             "15.4.x-scala2.12", num_workers=2, autoscale=Autoscale(4, 2), runtime_engine="photon",
             spark_conf={"spark.x": 1}, init_scripts=["init/missing.sh"],
             extra={"num_workers": 3, "aws_atributes": {}, "enable_elastic_disk": "yes"},
@@ -385,9 +390,8 @@ def test_compute_definitions(tmp_path):
     assert "spark_conf['spark.x'] must be a string, got 1 (write '1')" in text
     assert "init script 'init/missing.sh' does not exist" in text
     assert "'num_workers' is a ClusterSpec keyword" in text
-    if HAVE_SCHEMA:
-        assert "'aws_atributes' is not a cluster field; did you mean 'aws_attributes'?" in text
-        assert "enable_elastic_disk: 'yes' is not of type boolean" in text
+    assert "'aws_atributes' is not a cluster field; did you mean 'aws_attributes'?" in text
+    assert "enable_elastic_disk: 'yes' is not of type boolean" in text
     assert "Job(compute=...) is a default no task uses" in text
     neither = [d for d in diags if "neither num_workers nor autoscale" in d.message]
     assert neither and neither[0].severity == "warning"
@@ -451,7 +455,7 @@ def test_dsl_misuse_raises(tmp_path):
     each.notebook("n", "/x")
     with pytest.raises(DefinitionError, match="already runs task 'n'"):
         each.notebook("m", "/x")
-    with pytest.raises(DefinitionError, match="for_each inputs must be a list"):
+    with pytest.raises(DefinitionError, match=r"job.for_each\(inputs=...\) must be a list"):
         a.for_each("bad", inputs=42)
     with pytest.raises(DefinitionError, match="run_job: expected a Job"):
         a.run_job("r", 1.5)
@@ -459,7 +463,7 @@ def test_dsl_misuse_raises(tmp_path):
         a.python_file("p", "/x.py", libraries=["pandas"])
     with pytest.raises(DefinitionError, match="must be JSON"):
         a.raw_task("r", {"ai_runtime_task": {"x": object()}})
-    with pytest.raises(DefinitionError, match="notifications must be Notifications"):
+    with pytest.raises(DefinitionError, match=r"Job\(notifications=...\) must be Notifications"):
         Job("x", notifications={"on_failure": ["a@b.c"]})
     assert a.python_file("ok", "/x.py", libraries=Library.pypi("x")).key == "ok"
 

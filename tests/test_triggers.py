@@ -18,13 +18,13 @@ def fires(cron: Cron, count: int = 3) -> list[str]:
 
 
 def test_daily():
-    cron = Cron.daily(at="02:30", tz="UTC")
+    cron = Cron.daily(at="02:30", timezone="UTC")
     assert cron.expression == "0 30 2 * * ?"
     assert fires(cron) == ["Thu 2026-11-26 02:30:00", "Fri 2026-11-27 02:30:00", "Sat 2026-11-28 02:30:00"]
 
 
 def test_daily_in_a_time_zone_is_local_time():
-    cron = Cron.daily(at="06:00", tz="America/Sao_Paulo")  # UTC-3, no DST since 2019
+    cron = Cron.daily(at="06:00", timezone="America/Sao_Paulo")  # UTC-3, no DST since 2019
     assert fires(cron, 1) == ["Thu 2026-11-26 09:00:00"]
 
 
@@ -53,7 +53,9 @@ def test_weekdays_hourly_monthly():
     lambda: Cron.hourly(minute=60),
 ])
 def test_bad_arguments_say_what_is_wrong(call):
-    with pytest.raises(ValueError):
+    from flowdef import DefinitionError
+
+    with pytest.raises(DefinitionError, match=r"Cron\.\w+\(\w+=\.\.\.\)"):
         call()
 
 

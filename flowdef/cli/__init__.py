@@ -75,12 +75,16 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, UnknownTargetError) as exc:  # the command line names something that does not exist
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except ConfigError as exc:  # a config file we cannot use: a diagnostic at its file and line
+    except ConfigError as exc:  # a config file we cannot use: every problem, each at its file and line
         from flowdef._location import Location
+        from flowdef.cli._common import emit
         from flowdef.diagnostics import diag, format_text
 
-        loc = Location(exc.file, exc.line or 1) if exc.file else None
-        print(format_text([diag("FD004", str(exc), loc)]), file=sys.stderr)
+        problems = [diag("FD004", str(p), Location(p.file, p.line or 1) if p.file else None) for p in exc.problems]
+        if getattr(args, "format", "text") in ("json", "github"):  # machine-read output stays machine-readable
+            emit(problems, args.format)
+        else:
+            print(format_text(problems), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

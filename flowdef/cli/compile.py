@@ -1,5 +1,6 @@
-"""``flowdef compile``: one ``<out>/<job>.json`` per job (the ``jobs/create`` body) and the rendered SQL files
-beside it in ``<out>/<job>/<task>.sql``.  ``--check`` writes nothing and fails on any drift."""
+"""``flowdef compile``: one ``<out>/<job>.json`` per job (the ``jobs/create`` body), ``<out>/<job>.deploy.json``
+when deploy fills in values only the workspace knows (path -> placeholder), and the rendered SQL files beside
+it in ``<out>/<job>/<task>.sql``.  ``--check`` writes nothing and fails on any drift."""
 
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ def outputs(proj, target, config) -> dict[str, str]:
     for job in sorted(proj.jobs, key=lambda j: j.key):
         compiled = compile_job(job, target, config)
         files[f"{job.key}.json"] = to_json(compiled.payload)
+        if compiled.deploy_time:  # what deploy fills in (ADR 0004): the payload alone is an exact jobs/create body
+            files[f"{job.key}.deploy.json"] = to_json(dict(compiled.deploy_time))
         for task_key, sql in compiled.sql:
             files[f"{job.key}/{task_key}.sql"] = sql
     return files

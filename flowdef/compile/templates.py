@@ -271,44 +271,5 @@ def _source_line(source: str, needle: str) -> int | None:
     return None
 
 
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|`[^`]+`")
-
-
-def sql_markers(sql: str) -> list[tuple[str, int]]:
-    """Named parameter markers ``:name`` in SQL text, skipping strings, comments and ``::`` casts."""
-    out = []
-    i, n = 0, len(sql)
-    while i < n:
-        c = sql[i]
-        if c in "'\"`":
-            j = i + 1
-            while j < n:
-                if sql[j] == "\\":
-                    j += 2
-                    continue
-                if sql[j] == c:
-                    if j + 1 < n and sql[j + 1] == c:
-                        j += 2
-                        continue
-                    break
-                j += 1
-            i = j + 1
-        elif c == "-" and sql.startswith("--", i):
-            j = sql.find("\n", i)
-            i = n if j < 0 else j
-        elif c == "/" and sql.startswith("/*", i):
-            j = sql.find("*/", i + 2)
-            i = n if j < 0 else j + 2
-        elif c == ":":
-            if sql.startswith("::", i):
-                i += 2
-                continue
-            m = _IDENT.match(sql, i + 1)
-            if m and (i == 0 or sql[i - 1] not in ":\\"):
-                out.append((m.group(0).strip("`"), i))
-                i = m.end()
-            else:
-                i += 1
-        else:
-            i += 1
-    return out
+# the marker scanner is its own module (the Databricks SQL colon grammar: casts, JSON paths, ${var}, markers)
+from flowdef.compile.sqlmarkers import sql_markers  # noqa: E402  (re-exported: templates.sql_markers)

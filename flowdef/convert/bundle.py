@@ -59,12 +59,6 @@ def bundle_target(target: Target) -> Target:
     return attrs.evolve(target, root_path=BUNDLE_ROOT, pause_triggers=False)
 
 
-def deploy_payload(compiled: Any) -> dict:
-    """The payload with its deploy-time placeholders in place (``${flowdef.jobs.<key>.id}``...), which the bundle
-    expresses as its own references."""
-    return getattr(compiled, "deploy_payload", compiled.payload)
-
-
 def var_name(text: str) -> str:
     """A bundle variable name (a letter first, then letters, digits, ``_`` and ``-``)."""
     name = re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_-") or "value"
@@ -286,7 +280,7 @@ def export_bundle(config: ProjectConfig, jobs: Iterable[JobSpec], targets: list[
         generic: dict[str, dict] = {}
         for target in targets:
             compiled = compile_job(job, bundle_target(target), config)
-            generic[target.name] = _generic_payload(deploy_payload(compiled), job, target, job_keys, variables, problems)
+            generic[target.name] = _generic_payload(compiled.deploy_payload, job, target, job_keys, variables, problems)
             for artifact in compiled.artifacts:
                 rel = f"{GENERATED}/{target.name}{artifact.workspace_path[len(BUNDLE_ROOT):]}"
                 if artifact.kind == "notebook" and artifact.source is not None:

@@ -25,9 +25,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flowdef.convert.bundle import (
-    BUNDLE_ROOT, GENERATED, _generic_payload, _Variables, bundle_target, deploy_payload, job_resource,
-)
+from flowdef.convert.bundle import GENERATED, BUNDLE_ROOT, _generic_payload, _Variables, bundle_target, job_resource
 
 
 def load_resources(bundle: Any = None) -> Any:
@@ -86,7 +84,7 @@ def bundle_jobs(root: Path, target_name: str | None):
         compiled = compile_job(job, bundle_target(target), config)
         # Warehouses stay literal here (the bundle declares no variable for them); the placeholders become
         # bundle references, and the bundle's own mode and presets name and pause the jobs.
-        generic = _generic_payload(deploy_payload(compiled), job, target, keys, variables, problems,
+        generic = _generic_payload(compiled.deploy_payload, job, target, keys, variables, problems,
                                    warehouse_variable=False)
         generic["tags"]["flowdef_target"] = target.name
         for name, spec in variables.declared.items():

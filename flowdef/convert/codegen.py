@@ -10,7 +10,7 @@ module that declares the same job, so that loading it and compiling gives the sa
   (``job.params.x``, ``t.values.y``, ``INPUT``), in f-strings where they are part of a longer text; a producer
   of values other tasks read declares them (``values=[...]``, names only: a payload carries no types);
 - triggers, compute and settings as the model's own constructors, named ones where they say the same
-  (``Cron.daily(at="06:00", tz=...)``, ``Library.pypi(...)``, ``RunAs.user(...)``); the compute every task that
+  (``Cron.daily(at="06:00", timezone=...)``, ``Library.pypi(...)``, ``RunAs.user(...)``); the compute every task that
   needs one shares becomes the job's ``compute=``;
 - laid out like hand-written code by :mod:`flowdef.convert.pysource` (lines within 100 characters).
 

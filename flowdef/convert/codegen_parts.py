@@ -113,7 +113,7 @@ def _cron_forms(c: Cron) -> list[Node]:
     """``Cron.daily(...)`` and friends for the expressions they write, ``Cron(expr, ...)`` otherwise."""
     kw = []
     if c.timezone != "UTC":
-        kw.append(Kw("tz", Str(c.timezone)))
+        kw.append(Kw("timezone", Str(c.timezone)))
     if c.paused:
         kw.append(Kw("paused", Atom("True")))
     f = c.expression.split()

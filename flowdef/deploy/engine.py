@@ -65,7 +65,8 @@ class Desired:
 
     @classmethod
     def of(cls, compiled: CompiledJob, permissions: list | None = None) -> Desired:
-        return cls(compiled.key, compiled.payload, compiled.artifacts, permissions)
+        # the body with its deploy-time placeholders in place: refs.resolve fills them in (ADR 0004)
+        return cls(compiled.key, compiled.deploy_payload, compiled.artifacts, permissions)
 
 
 @attrs.define

@@ -29,11 +29,15 @@ The task kinds other than functions are declared by the methods of :class:`flowd
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Generic, Iterable, Mapping, ParamSpec, TypeVar, overload
+from typing import Any, Callable, Generic, Iterable, Mapping, NoReturn, ParamSpec, TypeVar, overload
 
 import attrs
 
-from flowdef.dsl.declare import TASK_OPTIONS, TaskDeclarations, _str_map, _value, condition_op, raw_pairs
+from flowdef._check import (
+    BOOL, INT, STR, Expect, check, instance, list_of, register_job, report, wrong_type,
+)
+from flowdef.dsl.check import check_kind
+from flowdef.dsl.declare import TASK_OPTIONS, TaskDeclarations, _value, condition_op, raw_pairs
 from flowdef._location import Location, caller_location
 from flowdef.model.compute import COMPUTE_TYPES, Compute, Environment, JobCluster, Library
 from flowdef.errors import DefinitionError
@@ -73,6 +77,14 @@ class TaskHandle:
 
     def __repr__(self) -> str:
         return f"<task {self.key!r} of job {self.job.key!r}>"
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("true", "false"):  # the branches of a condition task, asked of another kind of task
+            raise DefinitionError(
+                f"task {self.key!r} has no .{name} branch: only a condition task (job.condition(...)) has .true and "
+                f".false; to run after {self.key!r} whatever happened, depend on it: depends_on=[{self.key}]",
+                location=caller_location())
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
 
 class FunctionHandle(TaskHandle, Generic[P, R]):
@@ -145,16 +157,15 @@ class ForEachHandle(TaskHandle, TaskDeclarations):
         if self.nested is not None:
             raise DefinitionError(
                 f"for-each task {self.key!r} already runs task {self.nested.key!r}; a for-each task has exactly "
-                "one nested task (to run several steps per element, run a job per element with .run_job(...))"
+                "one nested task (to run several steps per element, run a job per element with .run_job(...))",
+                location=location,
             )
         for name in ("depends_on", "run_if"):
             if options.get(name) is not None:
                 raise DefinitionError(
                     f"the nested task {key!r} of for-each task {self.key!r} cannot take {name}=: put it on "
-                    f"job.for_each({self.key!r}, ...)"
+                    f"job.for_each({self.key!r}, ...)", location=location,
                 )
-        if isinstance(kind, ForEachTask):  # pragma: no cover - the builder offers no for_each
-            raise DefinitionError("a for-each task cannot contain another for-each task")
         handle_cls = options.pop("handle_cls", TaskHandle)
         function = options.pop("function", None)
         handle = (FunctionHandle(key, self.job, location, function) if function is not None
@@ -173,15 +184,23 @@ class ForEachHandle(TaskHandle, TaskDeclarations):
 
         def decorate(function: Callable) -> "ForEachHandle":
             if not callable(function):
-                raise DefinitionError(f".task takes a function, got {function!r}")
+                raise DefinitionError(f".task takes a function, got {function!r}", location=caller_location())
             location = _function_location(function) or caller_location()
+            check_task_function(function, location)
             kind = FunctionTask(function.__module__, function.__qualname__,
-                                _str_map(options.pop("params", None), "params"))
+                                _params_map(options.pop("params", None), ".task(params=...)"))
             return self._declare(key or function.__name__, kind, location, function=function, **options)
 
         if fn is not None:
             return decorate(fn)
         return decorate
+
+    def for_each(self, *args: Any, **kwargs: Any) -> NoReturn:
+        """Not allowed: a for-each task runs exactly one nested task, and that task cannot be a for-each task."""
+        raise DefinitionError(
+            f"for-each tasks cannot be nested: for-each task {self.key!r} cannot run another for-each task; "
+            "run a job per element instead (.run_job(...) on a job that has the inner for_each)",
+            location=caller_location())
 
 
 class InputRef(Ref):
@@ -217,10 +236,81 @@ INPUT = InputRef()
 DependsOn = TaskHandle | Branch | str | Iterable[TaskHandle | Branch | str] | None
 
 
-def _check_type(value: Any, types: type | tuple, what: str, hint: str) -> Any:
-    if value is not None and not isinstance(value, types):
-        raise DefinitionError(f"{what} must be {hint}, got {value!r}")
-    return value
+_DEPENDS_ON = Expect("task handles, condition branches (check.true) or task keys", lambda v: False)
+_INPUTS = Expect("a list, a job parameter reference (job.params.x) or a task value reference (task.values.x)",
+                 lambda v: False)
+_COMPUTE = instance(COMPUTE_TYPES, "Environment, JobCluster, ExistingCluster or ClusterSpec")
+_TRIGGER = instance(TRIGGER_TYPES, "Cron, FileArrival, TableUpdate, Periodic, Continuous or JobCompletion")
+_NOTIFICATIONS = instance(Notifications, "Notifications(...)")
+_HEALTH = instance(Health, "Health(...) or Health.over(...)")
+_LIBRARIES = list_of(Library, "a list of Library values, e.g. [Library.pypi('x==1'), Library.whl(path)]")
+_RETRY = Expect("Retry(...) or an int (max retries)", lambda v: isinstance(v, Retry) or (
+    isinstance(v, int) and not isinstance(v, bool)))
+_RUN_IF = Expect("a RunIf, e.g. RunIf.ALL_DONE", lambda v: isinstance(v, str))
+_VALUES = Expect(
+    "a dict of name -> type (e.g. {'rows': int}) or a list of names",
+    lambda v: isinstance(v, str) or (isinstance(v, Mapping) and all(isinstance(k, str) for k in v)) or (
+        isinstance(v, (list, tuple, set, frozenset)) and all(isinstance(x, str) for x in v)),
+)
+_EDIT_MODE = Expect("EditMode.UI_LOCKED or EditMode.EDITABLE", lambda v: isinstance(v, str))
+
+
+def _opt(value: Any, expect: Expect, argument: str, default: Any = None) -> Any:
+    """``None`` stays ``None`` (the argument was not given); anything else must match ``expect``."""
+    return value if value is None else check(value, expect, argument, default)
+
+
+def _items(value: Any, expect: Expect, argument: str) -> tuple:
+    """A list argument (``environments=[...]``, ``permissions=[...]``): each item checked, wrong ones left out."""
+    if value is None:
+        return ()
+    if isinstance(value, (str, Mapping)) or not isinstance(value, Iterable):
+        wrong_type(argument, Expect(f"a list of {expect.what}", lambda v: False), value)
+        return ()
+    return tuple(item for i, item in enumerate(value) if check(item, expect, f"{argument}[{i}]") is not None)
+
+
+def _params_map(value: Any, argument: str) -> dict[str, str]:
+    """``params={...}``: string names; values are strings, numbers, bools or JSON lists/dicts (converted the one
+    documented way).  A list, a string or a value of another type is an FD601, and is left out."""
+    if value is None:
+        return {}
+    if value.__class__ is dict and all(k.__class__ is str and v.__class__ is str for k, v in value.items()):
+        return dict(value)  # the common case: nothing to convert
+    if not isinstance(value, Mapping):
+        wrong_type(argument, Expect("a dict of name -> value", lambda v: False), value)
+        return {}
+    out = {}
+    for name, item in value.items():
+        if not isinstance(name, str):
+            wrong_type(f"{argument} names", STR, name)
+            continue
+        try:
+            out[name] = _value(item, f"{argument}[{name!r}]")
+        except DefinitionError as exc:
+            report("FD601", str(exc))
+    return out
+
+
+def _tags_map(value: Any) -> dict[str, str]:
+    """Tags are strings on the wire and in the API: no conversion at all."""
+    return dict(check(value, STR_MAP_STRICT, "tags", {})) if value is not None else {}
+
+
+STR_MAP_STRICT = Expect(
+    "a dict of name -> string",
+    lambda v: isinstance(v, Mapping) and all(isinstance(k, str) and isinstance(x, str) for k, x in v.items()),
+)
+
+
+def _raw(value: Any, argument: str) -> tuple[tuple[str, Any], ...]:
+    if value is None:
+        return ()
+    try:
+        return raw_pairs(value, argument)
+    except DefinitionError as exc:
+        report("FD601", str(exc))
+        return ()
 
 
 class Job(TaskDeclarations):
@@ -237,6 +327,9 @@ class Job(TaskDeclarations):
     ``permissions=[Permission.group(...), ...]`` (applied after deploy, not part of the payload),
     ``edit_mode=EditMode.UI_LOCKED``.  ``extra`` is the escape hatch for Jobs API settings flowdef does not type
     (``{"performance_target": "STANDARD", "budget_policy_id": "..."}``), checked against the API schema.
+
+    Every argument is checked here, where it is written: a value of the wrong type is an FD601 diagnostic at this
+    line (while ``flowdef`` loads the module) and the job still loads without it.
     """
 
     def __init__(
@@ -263,46 +356,43 @@ class Job(TaskDeclarations):
         edit_mode: EditMode | str | None = None,
         extra: Mapping[str, Any] | None = None,
     ) -> None:
-        if not isinstance(name, str):
-            raise DefinitionError(f"Job name must be a string, got {type(name).__name__}")
-        self.name = name
-        self.key = key if key is not None else _slug(name)
         self.location = caller_location()
-        self._params = _str_map(params, "params")
+        register_job(self)
+        if not isinstance(name, str):
+            wrong_type("Job(name)", STR, name)
+            name = f"job_at_line_{self.location.line if self.location else 0}"
+        self.name = name
+        key = _opt(key, STR, "Job(key=...)")
+        self.key = key if key is not None else _slug(name)
+        self._params = _params_map(params, "Job(params=...)")
         self.params = Params(self._params)
-        self._tags = _str_map(tags, "tags")
-        self.description = description
-        self.max_concurrent_runs = max_concurrent_runs
-        self.timeout = timeout
+        self._tags = _tags_map(tags)
+        self.description = _opt(description, STR, "Job(description=...)")
+        self.max_concurrent_runs = _opt(max_concurrent_runs, INT, "Job(max_concurrent_runs=...)")
+        self.timeout = _opt(timeout, INT, "Job(timeout=...)")
         if trigger is None:
-            triggers: tuple = ()
+            self.triggers: tuple = ()
         elif isinstance(trigger, TRIGGER_TYPES):
-            triggers = (trigger,)
+            self.triggers = (trigger,)
+        elif isinstance(trigger, Iterable) and not isinstance(trigger, (str, Mapping)):
+            self.triggers = _items(trigger, _TRIGGER, "Job(trigger=...)")
         else:
-            triggers = tuple(trigger)
-        for t in triggers:
-            if not isinstance(t, TRIGGER_TYPES):
-                raise DefinitionError(
-                    f"trigger must be Cron, FileArrival, TableUpdate, Periodic, Continuous or JobCompletion, "
-                    f"got {type(t).__name__}"
-                )
-        self.triggers = triggers
-        self.compute = _check_type(compute, COMPUTE_TYPES, "compute",
-                                   "Environment, JobCluster, ExistingCluster or ClusterSpec")
-        self.environments = tuple(_check_type(e, Environment, "environments[]", "an Environment(...)")
-                                  for e in environments)
-        self.job_clusters = tuple(_check_type(c, JobCluster, "job_clusters[]", "a JobCluster(...)")
-                                  for c in job_clusters)
-        self.queue = queue
-        self.notifications = _check_type(notifications, Notifications, "notifications", "Notifications(...)")
-        self.health = _check_type(health, Health, "health", "Health(...) or Health.over(...)")
-        self.git = _check_type(git, GitSource, "git", "a GitSource, e.g. GitSource.github(url, branch=...)")
-        self.run_as = _check_type(run_as, RunAs, "run_as", "RunAs.user(...), RunAs.service_principal(...) or "
-                                  "RunAs.group(...)")
-        self.permissions = tuple(_check_type(p, Permission, "permissions[]", "Permission.user/group/"
-                                             "service_principal(...)") for p in permissions)
+            self.triggers = check(trigger, _TRIGGER, "Job(trigger=...)", ())
+        self.compute = _opt(compute, _COMPUTE, "Job(compute=...)")
+        self.environments = _items(environments, instance(Environment, "Environment(...)"), "Job(environments=...)")
+        self.job_clusters = _items(job_clusters, instance(JobCluster, "JobCluster(...)"), "Job(job_clusters=...)")
+        self.queue = _opt(queue, BOOL, "Job(queue=...)")
+        self.notifications = _opt(notifications, _NOTIFICATIONS, "Job(notifications=...)")
+        self.health = _opt(health, _HEALTH, "Job(health=...)")
+        self.git = _opt(git, instance(GitSource, "a GitSource, e.g. GitSource.github(url, branch=...)"),
+                        "Job(git=...)")
+        self.run_as = _opt(run_as, instance(RunAs, "RunAs.user(...), RunAs.service_principal(...) or "
+                                            "RunAs.group(...)"), "Job(run_as=...)")
+        self.permissions = _items(permissions, instance(Permission, "Permission.user/group/service_principal(...)"),
+                                  "Job(permissions=...)")
+        edit_mode = _opt(edit_mode, _EDIT_MODE, "Job(edit_mode=...)")
         self.edit_mode = edit_mode.value if isinstance(edit_mode, EditMode) else edit_mode
-        self.extra = raw_pairs(extra, "extra")
+        self.extra = _raw(extra, "Job(extra=...)")
         self._tasks: list[TaskSpec] = []
         self._handles: list[TaskHandle] = []
 
@@ -365,10 +455,13 @@ class Job(TaskDeclarations):
 
         def decorate(function: Callable[P, R]) -> FunctionHandle[P, R]:
             if not callable(function):
-                raise DefinitionError(f"@job.task decorates a function, got {function!r}")
+                raise DefinitionError(f"@job.task decorates a function, got {function!r}",
+                                      location=caller_location())
             location = _function_location(function) or caller_location()
             task_key = key if key is not None else function.__name__
-            kind = FunctionTask(function.__module__, function.__qualname__, _str_map(params, "params"))
+            check_task_function(function, location)
+            kind = FunctionTask(function.__module__, function.__qualname__,
+                                _params_map(params, "@job.task(params=...)"))
             handle: FunctionHandle[P, R] = FunctionHandle(task_key, self, location, function)
             self._add(
                 handle, kind, depends_on=depends_on, run_if=run_if, retry=retry, timeout=timeout, compute=compute,
@@ -404,7 +497,8 @@ class Job(TaskDeclarations):
             job.notebook("alert", "nb/alert.py", depends_on=[check.false])
 
         A condition task needs no compute and takes no retries or notifications."""
-        kind = ConditionTask(condition_op(op), _value(left, "condition left"), _value(right, "condition right"))
+        op = check(op, STR, "job.condition(op)", "==")
+        kind = ConditionTask(condition_op(op), _operand(left, "left"), _operand(right, "right"))
         handle = ConditionHandle(key, self, caller_location())
         self._add(handle, kind, depends_on=depends_on, run_if=run_if, description=description, disabled=disabled,
                   extra=extra)
@@ -436,15 +530,17 @@ class Job(TaskDeclarations):
                 "process_region", "nb/region.py", params={"region": INPUT})
 
         ``task=fn`` is a shortcut for a function nested task.  The nested task's key must be unique in the job."""
+        text = "[]"
         if isinstance(inputs, (list, tuple)):
-            text = _value(list(inputs), "for_each inputs")
+            try:
+                text = _value(list(inputs), "for_each inputs")
+            except (DefinitionError, TypeError, ValueError):
+                wrong_type("job.for_each(inputs=...)", _INPUTS, inputs, hint=" (the list must be JSON)")
         elif isinstance(inputs, str):
             text = inputs
         else:
-            raise DefinitionError(
-                "for_each inputs must be a list, a job parameter reference (job.params.x) or a task value "
-                f"reference (task.values.x), got {type(inputs).__name__}"
-            )
+            wrong_type("job.for_each(inputs=...)", _INPUTS, inputs)
+        concurrency = _opt(concurrency, INT, "job.for_each(concurrency=...)")
         handle = ForEachHandle(key, self, caller_location(), len(self._tasks))
         self._add(handle, ForEachTask(text, None, concurrency), depends_on=depends_on, run_if=run_if,
                   timeout=timeout, notifications=notifications, health=health, description=description,
@@ -455,74 +551,42 @@ class Job(TaskDeclarations):
 
     # ----------------------------------------------------------------------------------------------------------
 
-    def _declare(  # type: ignore[override]
-        self,
-        key: str,
-        kind: TaskKind,
-        location: Location | None,
-        depends_on: DependsOn = None,
-        run_if: RunIf | str | None = None,
-        retry: Retry | int | None = None,
-        timeout: int | None = None,
-        compute: Compute | None = None,
-        libraries: Iterable[Library] = (),
-        notifications: Notifications | None = None,
-        health: Health | None = None,
-        values: Mapping[str, type] | Iterable[str] | None = None,
-        description: str | None = None,
-        disabled: bool = False,
-        extra: Mapping[str, Any] | None = None,
-    ) -> TaskHandle:
+    def _declare(self, key: str, kind: TaskKind, location: Location | None,  # type: ignore[override]
+                 *args: Any, **options: Any) -> TaskHandle:
+        if args:  # the shared options, positionally (TASK_OPTIONS order)
+            options.update(zip(TASK_OPTIONS, args))
         handle = TaskHandle(key, self, location)
-        if (key.__class__ is str and run_if is None and retry is None and timeout is None and compute is None
-                and not libraries and notifications is None and health is None and values is None
-                and description is None and disabled is False and extra is None):
-            # nothing to check or convert but the dependencies: what _spec would build, without the call
-            # (and, for one handle of this job, what _dependencies would)
-            if depends_on.__class__ is list and len(depends_on) == 1 and (
-                    (item := depends_on[0]).__class__ is TaskHandle and item.job is self):
-                deps: tuple[Dependency, ...] = (Dependency(item.key, None, location),)
-            else:
-                deps = self._dependencies(depends_on, location)
-            spec = TaskSpec(key, kind, deps, location=location)
-        else:
-            spec = self._spec(handle, kind, depends_on, run_if, retry, timeout, compute, libraries, notifications,
-                              health, values, description, disabled, extra)
-        self._tasks.append(spec)
-        self._handles.append(handle)
+        self._add(handle, kind, **options)
         return handle
 
-    def _dependencies(self, depends_on: DependsOn, location: Location | None) -> tuple[Dependency, ...]:
+    def _dependencies(self, depends_on: Any, location: Location | None) -> tuple[Dependency, ...]:
+        """``depends_on=`` as dependencies: task handles of this job, condition branches, or task keys.  Anything
+        else is an FD601 and left out (the task still loads)."""
         if depends_on is None:
             return ()
-        if depends_on.__class__ is list and len(depends_on) == 1:  # the common case: one handle of this job
-            item = depends_on[0]  # type: ignore[index]
-            if item.__class__ is TaskHandle and item.job is self:
-                return (Dependency(item.key, None, location),)
-        items = [depends_on] if isinstance(depends_on, (TaskHandle, Branch, str)) else depends_on
-        try:
-            items = list(items)  # type: ignore[arg-type]
-        except TypeError:
-            raise DefinitionError(
-                f"depends_on takes task handles (or task keys), got {type(depends_on).__name__}"
-            ) from None
+        if isinstance(depends_on, (TaskHandle, Branch, str)):
+            items: list = [depends_on]
+        elif isinstance(depends_on, (list, tuple)):
+            items = list(depends_on)
+        else:
+            wrong_type("depends_on", _DEPENDS_ON, depends_on, location)
+            return ()
         deps = []
         for item in items:
-            if item.__class__ is TaskHandle and item.job is self:  # the common case, first
-                deps.append(Dependency(item.key, None, location))
-            elif isinstance(item, TaskHandle):
+            if isinstance(item, TaskHandle):
                 if item.job is not self:
                     raise DefinitionError(
                         f"depends_on: task {item.key!r} belongs to job {item.job.key!r}, not to {self.key!r}; "
-                        "a task can only depend on tasks of its own job (use a run-job task to chain jobs)"
+                        "a task can only depend on tasks of its own job (use a run-job task to chain jobs)",
+                        location=location,
                     )
                 deps.append(Dependency(item.key, None, location))
-            elif hasattr(item, "_flowdef_dependency"):
+            elif isinstance(item, Branch):
                 deps.append(item._flowdef_dependency(self, location))
             elif isinstance(item, str):
                 deps.append(Dependency(item, None, location))
             else:
-                raise DefinitionError(f"depends_on takes task handles (or task keys), got {item!r}")
+                wrong_type("depends_on[...]", _DEPENDS_ON, item, location)
         return tuple(deps)
 
     def _spec(
@@ -543,46 +607,41 @@ class Job(TaskDeclarations):
         extra: Mapping[str, Any] | None = None,
         in_for_each: bool = False,
     ) -> TaskSpec:
-        """The frozen spec of one declared task; raises only for values that cannot even be recorded."""
-        key = handle.key
-        if key.__class__ is not str and not isinstance(key, str):
-            raise DefinitionError(f"task key must be a string, got {key!r}")
-        if compute is not None:
-            _check_type(compute, COMPUTE_TYPES, "compute", "Environment, JobCluster, ExistingCluster or ClusterSpec")
-        if retry is not None:
-            if isinstance(retry, int) and not isinstance(retry, bool):
-                retry = Retry(retry)
-            elif not isinstance(retry, Retry):
-                raise DefinitionError(f"retry must be a Retry(...) or an int (max retries), got {retry!r}")
-        libs: tuple = ()
-        if libraries:
-            if isinstance(libraries, (Library, str)):
-                libraries = (libraries,)  # type: ignore[assignment]
-            libs = tuple(libraries)
-            for lib in libs:
-                _check_type(lib, Library, "libraries[]", "a Library, e.g. Library.pypi('x==1') or Library.whl(path)")
-        if notifications is not None:
-            _check_type(notifications, Notifications, "notifications", "Notifications(...)")
-        if health is not None:
-            _check_type(health, Health, "health", "Health(...) or Health.over(...)")
+        """The frozen spec of one declared task.  Every shared option is checked here, once, for every task kind:
+        a wrong type is an FD601 at the declaring line and the option is left at its default."""
         location = handle.location
-        return TaskSpec(  # positional, in TaskSpec's field order (the fields are evaluated in this order)
-            key,
-            kind,
-            self._dependencies(depends_on, location) if depends_on is not None else (),
-            run_if.value if run_if is not None and isinstance(run_if, RunIf) else run_if,
-            retry,
-            timeout,  # timeout_seconds
-            compute,
-            description,
-            disabled,
-            _declared_values(values) if values is not None else (),
-            location,
-            libs,
-            notifications,
-            health,
-            raw_pairs(extra, "extra") if extra is not None else (),
-            in_for_each,
+        key = handle.key
+        if not isinstance(key, str):
+            wrong_type("task key", STR, key, location)
+            key = handle.key = f"task_at_line_{location.line if location else 0}_{len(self._tasks)}"
+        check_kind(kind, key, location)  # the kind's own arguments (path, warehouse, params, ...)
+        if isinstance(retry, int) and not isinstance(retry, bool):
+            retry = Retry(retry)
+        if isinstance(libraries, Library):
+            libraries = (libraries,)
+        if isinstance(run_if, RunIf):
+            run_if = run_if.value
+
+        def arg(name: str) -> str:  # how messages name an option: "task 'load': timeout="
+            return f"task {key!r}: {name}="
+
+        return TaskSpec(
+            key=key,
+            kind=kind,
+            depends_on=self._dependencies(depends_on, location),
+            run_if=_opt(run_if, _RUN_IF, arg("run_if")),
+            retry=_opt(retry, _RETRY, arg("retry")),
+            timeout_seconds=_opt(timeout, INT, arg("timeout")),
+            compute=_opt(compute, _COMPUTE, arg("compute")),
+            description=_opt(description, STR, arg("description")),
+            disabled=check(disabled, BOOL, arg("disabled"), False),
+            values=_declared_values(_opt(values, _VALUES, arg("values"))),
+            location=location,
+            libraries=tuple(check(libraries, _LIBRARIES, arg("libraries"), ())) if libraries is not None else (),
+            notifications=_opt(notifications, _NOTIFICATIONS, arg("notifications")),
+            health=_opt(health, _HEALTH, arg("health")),
+            extra=_raw(extra, arg("extra")),
+            in_for_each=in_for_each,
         )
 
     def _add(self, handle: TaskHandle, kind: TaskKind, **options: Any) -> None:
@@ -629,7 +688,8 @@ def _declared_values(values) -> tuple[tuple[str, str], ...]:
         return tuple((str(k), getattr(v, "__name__", str(v))) for k, v in values.items())
     if isinstance(values, str):
         return ((values, "object"),)
-    return tuple((str(v), "object") for v in values)
+    return tuple((str(v), "object") for v in sorted(values) if isinstance(values, (set, frozenset))) or tuple(
+        (str(v), "object") for v in values)
 
 
 def _function_location(function: Callable) -> Location | None:
@@ -637,3 +697,52 @@ def _function_location(function: Callable) -> Location | None:
     if code is None:
         return None
     return Location(code.co_filename, code.co_firstlineno)
+
+
+def _operand(value: Any, side: str) -> str:
+    try:
+        return _value(value, f"job.condition({side})")
+    except DefinitionError as exc:
+        report("FD601", str(exc))
+        return "0"
+
+
+def check_task_function(function: Callable, location: Location | None) -> None:
+    """A function task is called as ``function(ctx)`` on the cluster: one positional argument, the
+    :class:`~flowdef.runtime.TaskContext`.  A function that cannot take it (or needs more) would fail there with a
+    TypeError; say so now, at the ``def``."""
+    import inspect
+
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):  # a builtin or C callable: nothing to read
+        return
+    try:
+        signature.bind(None)
+    except TypeError:
+        name = getattr(function, "__name__", repr(function))
+        params = [p for p in signature.parameters.values()
+                  if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.default is p.empty]
+        needs = (f"it takes no argument" if not signature.parameters else
+                 f"it needs {', '.join(p.name for p in params)}" if len(params) > 1 or any(
+                     p.kind is p.KEYWORD_ONLY for p in params) else f"its signature is {name}{signature}")
+        report("FD603", f"function task {name!r} cannot be called with the task context: the job runs "
+                        f"{name}(ctx) with one TaskContext argument, but {needs}; write def {name}(ctx): ... "
+                        "and read parameters from ctx.params", _def_line(function, location))
+
+
+def _def_line(function: Callable, location: Location | None) -> Location | None:
+    """The ``def`` line itself: a decorated function's code starts at its first decorator."""
+    import linecache
+
+    if location is None:
+        return None
+    pattern = re.compile(r"\s*(async\s+)?def\s+" + re.escape(getattr(function, "__name__", "")) + r"\b")
+    for line in range(location.line, location.line + 50):
+        text = linecache.getline(location.file, line)
+        if not text:
+            break
+        if pattern.match(text):
+            return Location(location.file, line)
+    return location
+

@@ -1,4 +1,9 @@
-"""The Databricks bundle JSON schema as an offline oracle for Jobs API payloads and raw settings.
+"""The Databricks bundle JSON schema as a second, test-time oracle for Jobs API payloads.
+
+Validation does not use this module: raw settings and payload types are checked against the field table shipped
+in the package (:mod:`flowdef.jobsapi.fields`, generated from databricks-sdk), so an installed flowdef checks
+exactly what a development checkout checks.  The tests additionally check every golden payload against the
+bundle schema when its file is at hand (it knows a few things the SDK's dataclasses do not say).
 
 The bundle schema (``databricks bundle schema``; a copy lives in ``../shared/schemas/bundle_jsonschema.json`` beside
 the repository) describes a job at ``$defs/github.com/databricks/cli/bundle/config/resources.Job``, with the SDK
@@ -29,6 +34,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from flowdef._frozen import frozen
+from flowdef.jobsapi import fields
 
 SCHEMA_ENV = "FLOWDEF_BUNDLE_SCHEMA"
 SCHEMA_NAME = "bundle_jsonschema.json"
@@ -39,25 +45,9 @@ JOB_DEF = _CLI + "resources.Job"
 TASK_DEF = _SDK + "jobs.Task"
 CLUSTER_DEF = _SDK + "compute.ClusterSpec"
 
-# The Jobs API surface according to databricks-sdk 0.162.0 (JobSettings and Task dataclass fields): the names a raw
-# setting may use when no schema file is at hand.
-JOB_FIELDS = frozenset({
-    "budget_policy_id", "continuous", "deployment", "description", "duration_target", "edit_mode",
-    "email_notifications", "environment_variables", "environments", "format", "git_source", "health", "job_clusters",
-    "max_concurrent_runs", "name", "notification_settings", "parameters", "parent_path", "performance_target",
-    "queue", "run_as", "schedule", "tags", "tasks", "timeout_seconds", "trigger", "triggers", "usage_policy_id",
-    "webhook_notifications",
-})
-TASK_FIELDS = frozenset({
-    "task_key", "ai_function_task", "ai_runtime_task", "alert_task", "clean_rooms_notebook_task", "compute",
-    "condition_task", "dashboard_task", "dbt_cloud_task", "dbt_platform_task", "dbt_task", "depends_on",
-    "description", "disable_auto_optimization", "disabled", "email_notifications", "environment_key",
-    "environment_variables_key", "existing_cluster_id", "for_each_task", "gen_ai_compute_task", "health",
-    "job_cluster_key", "libraries", "max_retries", "min_retry_interval_millis", "new_cluster", "notebook_task",
-    "notification_settings", "pipeline_task", "power_bi_task", "python_operator_task", "python_wheel_task",
-    "retry_on_timeout", "run_if", "run_job_task", "spark_jar_task", "spark_python_task", "spark_submit_task",
-    "sql_task", "timeout_seconds", "webhook_notifications",
-})
+# The Jobs API surface according to databricks-sdk (JobSettings and Task dataclass fields), from the shipped table.
+JOB_FIELDS = fields.field_names(fields.JOB)
+TASK_FIELDS = fields.field_names(fields.TASK)
 
 # Jobs API fields the bundle schema rejects or lacks, with the reason (jobs-api.md section 18 and what the tests of
 # every task and trigger kind found).  Paths are in a jobs/create payload; "tasks[]" means every task, nested too.

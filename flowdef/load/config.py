@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from flowdef._frozen import frozen
+from flowdef._location import Location
 from flowdef.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -86,12 +87,17 @@ class ProjectConfig:
     def templates_dir(self) -> Path:
         return self.root / self.templates
 
-
-def _line_of(text: str, needle: str) -> int | None:
-    for i, line in enumerate(text.splitlines(), 1):
-        if needle in line:
-            return i
-    return None
+    def location(self, *key: str, value: bool = False) -> Location | None:
+        """Where a setting is written in the config file (``config.location("targets", "prod", "params", "x")``):
+        the line of that key (or of its value), found by a TOML scanner, not by searching for the name."""
+        if self.source is None:
+            return None
+        try:
+            text = self.source.read_text(encoding="utf-8")
+        except OSError:
+            return None
+        prefix = ("tool", "flowdef") if self.source.name == "pyproject.toml" else ()
+        return Location(str(self.source), config_line(text, (*prefix, *key), value=value) or 1)
 
 
 def find_config(start: Path) -> Path | None:
@@ -121,7 +127,7 @@ def _default_targets(project: str) -> tuple[Target, ...]:
 
 
 def load_config(start: Path | None = None, path: Path | None = None) -> ProjectConfig:
-    """Read the project config; raise :class:`ConfigError` with file and line on a bad one."""
+    """Read the project config; raise :class:`ConfigError` with every problem found, each at its file and line."""
     start = start or Path.cwd()
     path = path or find_config(start)
     if path is None:
@@ -133,74 +139,190 @@ def load_config(start: Path | None = None, path: Path | None = None) -> ProjectC
     except tomllib.TOMLDecodeError as exc:
         where = re.search(r"at line (\d+)", str(exc))
         raise ConfigError(f"invalid TOML: {exc}", file=str(path), line=int(where.group(1)) if where else None) from exc
-    table = data if path.name == "flowdef.toml" else data.get("tool", {}).get("flowdef", {})
+    # a pyproject.toml holds the settings under [tool.flowdef]; any other file (flowdef.toml) at the top level
+    prefix: tuple[str, ...] = ("tool", "flowdef") if path.name == "pyproject.toml" else ()
+    reader = _Reader(path, text, prefix)
+    table = data
+    for part in prefix:
+        table = table.get(part, {}) if isinstance(table, dict) else {}
+    config = reader.project(table, path)
+    if reader.problems:
+        reader.problems.sort(key=lambda p: p.line or 0)
+        first = reader.problems[0]
+        raise ConfigError(str(first), file=first.file, line=first.line, problems=tuple(reader.problems))
+    assert config is not None
+    return config
 
-    def fail(message: str, needle: str) -> ConfigError:
-        return ConfigError(message, file=str(path), line=_line_of(text, needle))
 
-    unknown = sorted(set(table) - _TOP_KEYS)
-    if unknown:
-        raise fail(f"unknown setting {unknown[0]!r}; known: {', '.join(sorted(_TOP_KEYS))}", unknown[0])
-    root = path.parent.resolve()
-    project = str(table.get("project") or root.name)
-    pipelines = table.get("pipelines", ["pipelines"])
-    if isinstance(pipelines, str):
-        pipelines = [pipelines]
-    if not isinstance(pipelines, list) or not all(isinstance(p, str) for p in pipelines):
-        raise fail("'pipelines' must be a list of paths", "pipelines")
-    targets = []
-    raw_targets = table.get("targets") or {}
-    if not isinstance(raw_targets, dict):
-        raise fail("'targets' must be a table of target tables", "targets")
-    for name, raw in raw_targets.items():
-        if not isinstance(raw, dict):
-            raise fail(f"target {name!r} must be a table", f"targets.{name}")
-        bad = sorted(set(raw) - _TARGET_KEYS)
-        if bad:
-            raise fail(
-                f"unknown setting {bad[0]!r} in target {name!r}; known: {', '.join(sorted(_TARGET_KEYS))}", bad[0]
-            )
-        mode = raw.get("mode", "development")
+class _Reader:
+    """Reads the config table, collecting every problem at the line of the offending key or value (all targets,
+    whichever is chosen)."""
+
+    def __init__(self, path: Path, text: str, prefix: tuple[str, ...]) -> None:
+        self.path = path
+        self.text = text
+        self.prefix = prefix
+        self.problems: list[ConfigError] = []
+
+    def fail(self, message: str, *key: str, value: bool = False) -> None:
+        self.problems.append(ConfigError(message, file=str(self.path), line=self.line(key, value=value)))
+
+    def line(self, key: tuple[str, ...], value: bool = False) -> int | None:
+        return config_line(self.text, (*self.prefix, *key), value=value)
+
+    def typed(self, raw: dict, key: str, expect: type | tuple[type, ...], what: str, default: Any, *where: str) -> Any:
+        """``raw[key]`` when it has the TOML type ``expect`` (booleans are not numbers), else a problem at the value
+        and ``default``."""
+        if key not in raw:
+            return default
+        value = raw[key]
+        if isinstance(value, expect) and not (isinstance(value, bool) and bool not in _as_tuple(expect)):
+            return value
+        owner = f"target {where[1]!r}: " if len(where) >= 2 and where[0] == "targets" else ""
+        self.fail(f"{owner}{key!r} must be {what}, got {_toml_type(value)} {value!r}", *where, key, value=True)
+        return default
+
+    def project(self, table: dict, path: Path) -> ProjectConfig | None:
+        unknown = sorted(set(table) - _TOP_KEYS)
+        for key in unknown:
+            self.fail(f"unknown setting {key!r}{_suggest(key, _TOP_KEYS)}; known: {', '.join(sorted(_TOP_KEYS))}",
+                      key)
+        root = path.parent.resolve()
+        project = self.typed(table, "project", str, "a string", "", ) or root.name
+        pipelines = table.get("pipelines", ["pipelines"])
+        if isinstance(pipelines, str):
+            pipelines = [pipelines]
+        if not isinstance(pipelines, list) or not all(isinstance(p, str) for p in pipelines):
+            self.fail(f"'pipelines' must be a list of paths (strings), got {_toml_type(pipelines)} {pipelines!r}",
+                      "pipelines", value=True)
+            pipelines = ["pipelines"]
+        templates = self.typed(table, "templates", str, "a path (a string)", "sql_templates")
+        targets = []
+        raw_targets = self.typed(table, "targets", dict, "a table of target tables ([targets.NAME])", {})
+        for name, raw in raw_targets.items():
+            if not isinstance(raw, dict):
+                self.fail(f"target {name!r} must be a table ([targets.{name}]), got {_toml_type(raw)} {raw!r}",
+                          "targets", name, value=True)
+                continue
+            targets.append(self.target(name, raw, project))
+        if not targets and not raw_targets:
+            targets = list(_default_targets(project))
+        default = self.typed(table, "default_target", str, "a target name (a string)", None)
+        if default is None:
+            default = targets[0].name if targets else "dev"
+        elif targets and default not in {t.name for t in targets}:
+            known = ", ".join(t.name for t in targets)
+            self.fail(f"default_target {default!r} is not a defined target (targets: {known})", "default_target",
+                      value=True)
+        if self.problems:
+            return None
+        return ProjectConfig(root=root, project=project, pipelines=tuple(pipelines), templates=templates,
+                             default_target=default, targets=tuple(targets), source=path)
+
+    def target(self, name: str, raw: dict, project: str) -> Target:
+        where = ("targets", name)
+        for key in sorted(set(raw) - _TARGET_KEYS):
+            self.fail(f"unknown setting {key!r} in target {name!r}{_suggest(key, _TARGET_KEYS)}; known: "
+                      f"{', '.join(sorted(_TARGET_KEYS))}", *where, key)
+        mode = self.typed(raw, "mode", str, "'development' or 'production'", "development", *where)
         if mode not in MODES:
-            raise fail(f"target {name!r}: mode must be 'development' or 'production', got {mode!r}", "mode")
-        params = raw.get("params", {})
-        if not isinstance(params, dict):
-            raise fail(f"target {name!r}: 'params' must be a table of name = value", "params")
-        engine = raw.get("engine", "databricks")
-        if engine not in ENGINES:
-            raise fail(f"target {name!r}: engine must be one of {', '.join(ENGINES)}, got {engine!r}", "engine")
+            self.fail(f"target {name!r}: mode must be 'development' or 'production', got {mode!r}", *where, "mode",
+                      value=True)
+            mode = "development"
         dev = mode == "development"
-        targets.append(
-            Target(
-                name=name,
-                mode=mode,
-                name_prefix=str(raw.get("name_prefix", f"[{name}] " if dev else "")),
-                root_path=str(raw.get("root_path", f"/Workspace/Shared/.flowdef/{project}/{name}")).rstrip("/"),
-                warehouse_id=raw.get("warehouse_id"),
-                params=tuple((str(k), str(v)) for k, v in params.items()),
-                vars=tuple(dict(raw.get("vars", {})).items()),
-                host=raw.get("host"),
-                profile=raw.get("profile"),
-                tags=tuple((str(k), str(v)) for k, v in dict(raw.get("tags", {})).items()),
-                pause_triggers=bool(raw.get("pause_triggers", dev)),
-                engine=str(engine),
-                data_dir=str(raw["data_dir"]) if raw.get("data_dir") is not None else None,
-            )
+        params = self.typed(raw, "params", dict, "a table of name = value", {}, *where)
+        pairs = []
+        for key, value in params.items():
+            if isinstance(value, (dict, list)) or not isinstance(value, (str, int, float, bool)):
+                self.fail(f"target {name!r}: parameter {key!r} must be a string, number or boolean, got "
+                          f"{_toml_type(value)} {value!r}", *where, "params", key, value=True)
+                continue
+            pairs.append((key, _param_text(value)))
+        tags = self.typed(raw, "tags", dict, "a table of name = \"value\"", {}, *where)
+        for key, value in list(tags.items()):
+            if not isinstance(value, str):
+                self.fail(f"target {name!r}: tag {key!r} must be a string, got {_toml_type(value)} {value!r}",
+                          *where, "tags", key, value=True)
+                del tags[key]
+        prefix = self.typed(raw, "name_prefix", str, "a string", f"[{name}] " if dev else "", *where)
+        root_path = self.typed(raw, "root_path", str, "a workspace path (a string)",
+                               f"/Workspace/Shared/.flowdef/{project}/{name}", *where)
+        self.typed(raw, "concurrency", int, "an integer", None, *where)
+        engine = self.typed(raw, "engine", str, f"one of {', '.join(ENGINES)}", "databricks", *where)
+        if engine not in ENGINES:
+            self.fail(f"target {name!r}: engine must be one of {', '.join(ENGINES)}, got {engine!r}", *where,
+                      "engine", value=True)
+            engine = "databricks"
+        data_dir = self.typed(raw, "data_dir", str, "a folder (a string)", None, *where)
+        return Target(
+            name=name,
+            mode=mode,
+            name_prefix=prefix,
+            root_path=root_path.rstrip("/"),
+            warehouse_id=self.typed(raw, "warehouse_id", str, "a SQL warehouse id (a string)", None, *where),
+            params=tuple(pairs),
+            vars=tuple(self.typed(raw, "vars", dict, "a table of name = value", {}, *where).items()),
+            host=self.typed(raw, "host", str, "a workspace URL (a string)", None, *where),
+            profile=self.typed(raw, "profile", str, "a profile name (a string)", None, *where),
+            tags=tuple(tags.items()),
+            pause_triggers=self.typed(raw, "pause_triggers", bool, "true or false", dev, *where),
+            engine=engine,
+            data_dir=data_dir,
         )
-    if not targets:
-        targets = list(_default_targets(project))
-    default = str(table.get("default_target", targets[0].name))
-    if default not in {t.name for t in targets}:
-        raise fail(f"default_target {default!r} is not a defined target", "default_target")
-    return ProjectConfig(
-        root=root,
-        project=project,
-        pipelines=tuple(pipelines),
-        templates=str(table.get("templates", "sql_templates")),
-        default_target=default,
-        targets=tuple(targets),
-        source=path,
-    )
+
+
+def config_line(text: str, key: tuple[str, ...], *, value: bool = False) -> int | None:
+    """The line of ``key`` (a full key path) in a TOML document, or of its value; a table defined only through
+    its sub-tables is at its first one."""
+    from flowdef.load.tomlpos import positions
+
+    keys, values = _POSITIONS.get(text) or _POSITIONS.setdefault(text, positions(text))
+    if value and key in values:
+        return values[key]
+    if key in keys:
+        return keys[key]
+    below = [line for path, line in keys.items() if path[:len(key)] == key]
+    if below:
+        return min(below)
+    return config_line(text, key[:-1]) if key else None
+
+
+_POSITIONS: dict[str, tuple[dict, dict]] = {}
+
+
+def _as_tuple(types: type | tuple[type, ...]) -> tuple[type, ...]:
+    return types if isinstance(types, tuple) else (types,)
+
+
+def _toml_type(value: Any) -> str:
+    """TOML's name of a value's type, as the user wrote it."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, dict):
+        return "table"
+    if isinstance(value, list):
+        return "array"
+    return "date/time"
+
+
+def _param_text(value: str | int | float | bool) -> str:
+    """Parameter defaults are strings on the wire; TOML numbers and booleans are spelled as in the DSL."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else repr(value)
+
+
+def _suggest(word: str, known: set[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(word, sorted(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def relative_to_root(config: ProjectConfig, path: str) -> str:

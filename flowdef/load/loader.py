@@ -19,7 +19,9 @@ from flowdef._frozen import frozen
 from flowdef._location import Location
 from flowdef.load.config import ProjectConfig
 from flowdef.diagnostics import Diagnostic, diag
-from flowdef.dsl.job import Job
+from flowdef._check import collecting
+from flowdef.load.literals import duplicate_keys
+from flowdef.errors import DefinitionError
 from flowdef.model.spec import JobSpec
 
 _FLOWDEF_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -63,8 +65,14 @@ def discover(config: ProjectConfig, paths: list[str] | None = None) -> tuple[lis
                     files.append(f.resolve())
         elif p.is_file() and p.suffix == ".py":
             files.append(p.resolve())
-        else:
+        elif paths:
             problems.append(diag("FD004", f"no such pipeline file or directory: {raw}"))
+        else:  # a folder the config names: say where
+            index = list(config.pipelines).index(raw)
+            problems.append(diag(
+                "FD004", f"no such pipeline folder or file: {raw!r} (relative to the project root {config.root}); "
+                "fix 'pipelines' in the project config or create the folder",
+                config.location("pipelines", str(index), value=True) or config.location("pipelines", value=True)))
     return sorted(dict.fromkeys(files)), problems
 
 
@@ -152,6 +160,7 @@ def load(config: ProjectConfig, paths: list[str] | None = None) -> LoadedProject
     files, diags = discover(config, paths)
     jobs: list[JobSpec] = []
     seen: set[int] = set()
+    pipeline_files = frozenset(str(f) for f in files)
     for path in files:
         name, entry = _module_name(path, config.root)
         if not sys.path or sys.path[0] != entry:
@@ -160,19 +169,18 @@ def load(config: ProjectConfig, paths: list[str] | None = None) -> LoadedProject
             sys.path.insert(0, entry)
         _forget(name, entry)
         _namespace_parents(name, entry)
-        try:
-            module = importlib.import_module(name)
-        except (Exception, SystemExit) as exc:  # the error boundary: one diagnostic, the rest still load
-            sys.modules.pop(name, None)
-            where = _error_location(exc, path, config.root)
-            detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            if isinstance(exc, SyntaxError):
-                detail = f"SyntaxError: {exc.msg}"
-            diags.append(
-                diag("FD001", f"importing module '{name}' failed: {detail}; fix it (the other modules were still loaded)",
-                     where)
-            )
-            continue
+        # every Job created while the module runs registers here (loops, functions, reused variable names),
+        # and so does every problem the DSL's boundary checks find
+        with collecting(pipeline_files) as collected:
+            try:
+                module = importlib.import_module(name)
+            except (Exception, SystemExit) as exc:  # the error boundary: one diagnostic, the rest still load
+                sys.modules.pop(name, None)
+                diags += collected.diagnostics
+                diags.append(_import_failure(exc, name, path, config.root))
+                continue
+        diags += collected.diagnostics
+        diags += duplicate_keys(path)
         module_file = getattr(module, "__file__", None)
         if module_file and Path(module_file).resolve() != path:
             diags.append(diag(
@@ -181,10 +189,26 @@ def load(config: ProjectConfig, paths: list[str] | None = None) -> LoadedProject
                 Location(str(path), 1),
             ))
             continue
-        for value in list(vars(module).values()):
-            if isinstance(value, Job) and id(value) not in seen:
-                defined_here = value.location is None or Path(value.location.file).resolve() == path
-                if defined_here:
-                    seen.add(id(value))
-                    jobs.append(value.to_model(module=name))
+        for job, owner in collected.jobs:
+            # a job made while another pipeline module ran (one this module imports) is that module's; it is
+            # collected when the loader imports that module
+            mine = owner == str(path) if owner is not None else (
+                job.location is None or Path(job.location.file).resolve() == path)
+            if mine and id(job) not in seen:
+                seen.add(id(job))
+                jobs.append(job.to_model(module=name))
     return LoadedProject(config=config, jobs=tuple(jobs), diagnostics=tuple(diags), files=tuple(files))
+
+
+def _import_failure(exc: BaseException, name: str, path: Path, root: Path) -> Diagnostic:
+    """The diagnostic of a module that raised while imported: DSL misuse (a :class:`DefinitionError`) in the DSL's
+    own words at the user's line, anything else as an FD001 naming the exception."""
+    where = _error_location(exc, path, root)
+    if isinstance(exc, DefinitionError):
+        location = exc.location if isinstance(exc.location, Location) else where
+        return diag(exc.code, f"{exc} (the rest of module '{name}' was not loaded)", location)
+    detail = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    if isinstance(exc, SyntaxError):
+        detail = f"SyntaxError: {exc.msg}"
+    return diag("FD001", f"importing module '{name}' failed: {detail}; fix it (the other modules were still loaded)",
+                where)

@@ -19,6 +19,9 @@ from typing import Any
 
 import attrs
 
+from flowdef._check import (
+    ANY_MAP, INT, OPT_BOOL, OPT_INT, OPT_STR, STR, STR_MAP, STRS, Expect, check_fields, instance, optional,
+)
 from flowdef._frozen import frozen
 from flowdef._location import Location, caller_location
 
@@ -27,12 +30,35 @@ def _loc(value: Location | None) -> Location | None:
     return value if value is not None else caller_location()
 
 
-def _strs(value) -> tuple[str, ...]:
-    return (value,) if isinstance(value, str) else tuple(value)
+def _strs(value: Any) -> Any:
+    """One string or a list of them, as a tuple; anything else is kept for the type check to report."""
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value) if isinstance(value, (list, tuple)) else value
 
 
-def _sorted_pairs(value) -> tuple[tuple[str, Any], ...]:
-    return tuple(sorted(dict(value or {}).items()))
+def _sorted_pairs(value: Any) -> Any:
+    """A name -> value table as sorted pairs; anything but a dict is kept for the type check to report."""
+    if value is None:
+        return ()
+    if isinstance(value, dict):
+        return tuple(sorted(value.items(), key=lambda kv: str(kv[0])))
+    return value
+
+
+def _pairs_of(expect: Expect) -> Expect:
+    """The sorted pairs a table was converted to, checked as the table it was."""
+    return Expect(expect.what, lambda v: isinstance(v, tuple) and all(
+        isinstance(p, tuple) and len(p) == 2 for p in v) and expect.test(dict(v)))
+
+
+_STR_PAIRS = _pairs_of(STR_MAP)
+_ANY_PAIRS = _pairs_of(ANY_MAP)
+
+
+# the serverless environment version is a string on the wire ("3"); a bare number is the same version, so it is
+# accepted as written and spelled as a string (checked: not an arbitrary conversion of any value)
+_VERSION = Expect("a version string such as '3'", lambda v: isinstance(v, str))
 
 
 @frozen
@@ -42,16 +68,23 @@ class Environment:
     ``java_dependencies`` are JAR paths (Spark JAR tasks on serverless)."""
 
     key: str
-    version: str = attrs.field(default="3", kw_only=True, converter=str)
+    version: str = attrs.field(default="3", kw_only=True)
     dependencies: tuple[str, ...] = attrs.field(default=(), kw_only=True, converter=_strs)
     java_dependencies: tuple[str, ...] = attrs.field(default=(), kw_only=True, converter=_strs)
     location: Location | None = attrs.field(default=None, kw_only=True, eq=False, converter=_loc)
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self, {"key": "default"}, key=STR, version=_VERSION, dependencies=STRS,
+                     java_dependencies=STRS)
 
 
 @frozen
 class Autoscale:
     min_workers: int
     max_workers: int
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self, {"min_workers": 1, "max_workers": 1}, min_workers=INT, max_workers=INT)
 
 
 @frozen
@@ -87,6 +120,17 @@ class ClusterSpec:
     # raw JSON values (dicts): compared, not hashed, so specs stay usable as dict keys
     extra: tuple[tuple[str, Any], ...] = attrs.field(default=(), kw_only=True, converter=_sorted_pairs, hash=False)
 
+    def __attrs_post_init__(self) -> None:
+        check_fields(
+            self, {"spark_version": "15.4.x-scala2.12", "num_workers": 1},
+            spark_version=STR, node_type_id=OPT_STR, driver_node_type_id=OPT_STR, num_workers=OPT_INT,
+            autoscale=optional(instance(Autoscale, "Autoscale(min_workers, max_workers)")), policy_id=OPT_STR,
+            apply_policy_default_values=OPT_BOOL, instance_pool_id=OPT_STR, driver_instance_pool_id=OPT_STR,
+            spark_conf=_STR_PAIRS, spark_env_vars=_STR_PAIRS, custom_tags=_STR_PAIRS, data_security_mode=OPT_STR,
+            single_user_name=OPT_STR, runtime_engine=OPT_STR, kind=OPT_STR, is_single_node=OPT_BOOL,
+            use_ml_runtime=OPT_BOOL, init_scripts=STRS, extra=_ANY_PAIRS,
+        )
+
 
 @frozen
 class JobCluster:
@@ -96,6 +140,10 @@ class JobCluster:
     spec: ClusterSpec
     location: Location | None = attrs.field(default=None, kw_only=True, eq=False, converter=_loc)
 
+    def __attrs_post_init__(self) -> None:
+        check_fields(self, {"key": "cluster", "spec": ClusterSpec("15.4.x-scala2.12", num_workers=0)},
+                     key=STR, spec=instance(ClusterSpec, "a ClusterSpec(...)"))
+
 
 @frozen
 class ExistingCluster:
@@ -103,6 +151,9 @@ class ExistingCluster:
 
     cluster_id: str
     location: Location | None = attrs.field(default=None, kw_only=True, eq=False, converter=_loc)
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self, {"cluster_id": "cluster"}, cluster_id=STR)
 
 
 Compute = Environment | JobCluster | ExistingCluster | ClusterSpec
@@ -133,6 +184,10 @@ class Library:
     repo: str | None = attrs.field(default=None, kw_only=True)
     exclusions: tuple[str, ...] = attrs.field(default=(), kw_only=True, converter=_strs)
     location: Location | None = attrs.field(default=None, kw_only=True, eq=False, converter=_loc)
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self, {"kind": "pypi", "value": "package"}, kind=STR, value=STR, repo=OPT_STR,
+                     exclusions=STRS)
 
     @classmethod
     def pypi(cls, package: str, *, repo: str | None = None) -> "Library":

@@ -20,10 +20,11 @@ knows the wire shape.
 from __future__ import annotations
 
 import enum
-from typing import Iterable
+from typing import Any, Iterable
 
 import attrs
 
+from flowdef._check import BOOL, INT, OPT_BOOL, OPT_STR, STR, STRS, Expect, check_fields
 from flowdef._frozen import frozen
 from flowdef._location import Location, caller_location
 
@@ -53,16 +54,24 @@ class Webhook:
     id: str
     location: Location | None = attrs.field(default=None, kw_only=True, eq=False, converter=_loc)
 
+    def __attrs_post_init__(self) -> None:
+        check_fields(self, {"id": "destination"}, id=STR)
+
 
 from flowdef.jobsapi.facts import MAX_WEBHOOKS_PER_EVENT, NOTIFICATION_EVENTS  # noqa: E402
 
 
-def _recipients(value) -> tuple:
+def _recipients(value: Any) -> Any:
+    """One recipient or a list of them, as a tuple; anything else is kept for the type check to report."""
     if value is None:
         return ()
     if isinstance(value, (str, Webhook)):
         return (value,)
-    return tuple(value)
+    return tuple(value) if isinstance(value, (list, tuple)) else value
+
+
+_RECIPIENTS = Expect("an e-mail address, a Webhook(...) or a list of them",
+                     lambda v: isinstance(v, tuple) and all(isinstance(x, (str, Webhook)) for x in v))
 
 
 @frozen
@@ -86,6 +95,10 @@ class Notifications:
     no_alert_for_canceled_runs: bool | None = attrs.field(default=None, kw_only=True)
     alert_on_last_attempt: bool | None = attrs.field(default=None, kw_only=True)
     location: Location | None = attrs.field(default=None, kw_only=True, eq=False, converter=_loc)
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self, **{e: _RECIPIENTS for e in NOTIFICATION_EVENTS}, no_alert_for_skipped_runs=OPT_BOOL,
+                     no_alert_for_canceled_runs=OPT_BOOL, alert_on_last_attempt=OPT_BOOL)
 
     def events(self) -> list[tuple[str, tuple]]:
         """(event, recipients) in the API's order, empty events left out."""
@@ -116,9 +129,18 @@ class HealthRule:
     value: int
     op: str = attrs.field(default="GREATER_THAN", kw_only=True)
 
+    def __attrs_post_init__(self) -> None:
+        check_fields(self, {"metric": "RUN_DURATION_SECONDS", "value": 0}, metric=STR, value=INT, op=STR)
 
-def _rules(value: Iterable[HealthRule]) -> tuple[HealthRule, ...]:
-    return tuple(value)
+
+def _rules(value: Any) -> Any:
+    if isinstance(value, HealthRule):
+        return (value,)
+    return tuple(value) if isinstance(value, (list, tuple)) else value
+
+
+_RULES = Expect("a list of HealthRule(...)", lambda v: isinstance(v, tuple) and all(
+    isinstance(x, HealthRule) for x in v))
 
 
 @frozen
@@ -131,6 +153,9 @@ class Health:
 
     rules: tuple[HealthRule, ...] = attrs.field(default=(), converter=_rules)
     location: Location | None = attrs.field(default=None, kw_only=True, eq=False, converter=_loc)
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self, rules=_RULES)
 
     @classmethod
     def over(
@@ -150,11 +175,18 @@ class Health:
             HealthMetric.STREAMING_BACKLOG_SECONDS: streaming_backlog_seconds,
             HealthMetric.STREAMING_BACKLOG_FILES: streaming_backlog_files,
         }
-        rules = tuple(HealthRule(m.value, v) for m, v in given.items() if v is not None)
+        rules = tuple(HealthRule(m.value, _threshold(m, v)) for m, v in given.items() if v is not None)
         return cls(rules, location=caller_location())
 
     def metrics(self) -> set[str]:
         return {r.metric for r in self.rules}
+
+
+def _threshold(metric: HealthMetric, value: Any) -> int:
+    """``Health.over(run_duration_seconds="60")``: reported as the argument the user wrote, not as a rule field."""
+    from flowdef._check import check
+
+    return check(value, INT, f"Health.over({metric.value.lower()}=...)", 0)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -174,8 +206,10 @@ class GitProvider(_StrEnum):
     AWS_CODECOMMIT = "awsCodeCommit"
 
 
-def _patterns(value) -> tuple[str, ...]:
-    return (value,) if isinstance(value, str) else tuple(value)
+def _patterns(value: Any) -> Any:
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value) if isinstance(value, (list, tuple)) else value
 
 
 @frozen
@@ -197,6 +231,10 @@ class GitSource:
     commit: str | None = attrs.field(default=None, kw_only=True)
     sparse_checkout: tuple[str, ...] = attrs.field(default=(), kw_only=True, converter=_patterns)
     location: Location | None = attrs.field(default=None, kw_only=True, eq=False, converter=_loc)
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self, {"url": "https://example.com/repository", "provider": GitProvider.GITHUB.value},
+                     url=STR, provider=STR, branch=OPT_STR, tag=OPT_STR, commit=OPT_STR, sparse_checkout=STRS)
 
     @classmethod
     def _make(cls, provider: GitProvider, url: str, branch, tag, commit, sparse_checkout) -> "GitSource":
@@ -257,6 +295,9 @@ class RunAs:
     group_name: str | None = attrs.field(default=None, kw_only=True)
     location: Location | None = attrs.field(default=None, kw_only=True, eq=False, converter=_loc)
 
+    def __attrs_post_init__(self) -> None:
+        check_fields(self, user_name=OPT_STR, service_principal_name=OPT_STR, group_name=OPT_STR)
+
     @classmethod
     def user(cls, user_name: str) -> "RunAs":
         return cls(user_name=user_name, location=caller_location())
@@ -293,6 +334,10 @@ class Permission:
     group_name: str | None = attrs.field(default=None, kw_only=True)
     service_principal_name: str | None = attrs.field(default=None, kw_only=True)
     location: Location | None = attrs.field(default=None, kw_only=True, eq=False, converter=_loc)
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self, {"level": PermissionLevel.CAN_VIEW.value}, level=STR, user_name=OPT_STR,
+                     group_name=OPT_STR, service_principal_name=OPT_STR)
 
     @classmethod
     def user(cls, user_name: str, level: PermissionLevel | str) -> "Permission":

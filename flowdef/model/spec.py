@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 
+from flowdef._check import BOOL, INT, OPT_NUMBER, check_fields
 from flowdef._frozen import frozen
 from flowdef._location import Location
 from flowdef.model.compute import Compute, Environment, JobCluster, Library
@@ -40,6 +41,9 @@ class Retry:
     max_retries: int = 1
     interval: float | None = attrs.field(default=None, kw_only=True)
     on_timeout: bool = attrs.field(default=False, kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        check_fields(self, max_retries=INT, interval=OPT_NUMBER, on_timeout=BOOL)
 
 
 @frozen

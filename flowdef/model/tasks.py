@@ -3,9 +3,8 @@
 Kinds are created by the :class:`flowdef.Job` DSL methods (``@job.task``, ``job.python_file``, ``job.notebook``,
 ``job.sql``, ``job.python_wheel``, ``job.condition``, ``job.for_each``, ...); users rarely build them directly.
 
-Every kind has two class attributes: ``KIND``, a short name for listings and pictures, and ``needs_compute``,
-whether it must name compute (Python files, wheels, JARs, dbt and functions do; notebooks fall back to serverless
-notebook compute; SQL, pipelines, run-job, conditions and for-each run without a cluster).
+Every kind has ``KIND``, a short name for listings and pictures.  Everything else about a kind (its wire field,
+encoder and decoder, whether it needs compute, its artifacts and rules) is its entry in :mod:`flowdef.wire.kinds`.
 
 ``ForEachTask.task`` is a :class:`flowdef.model.spec.TaskSpec`.  ``model`` imports this module (for ``TaskKind``), so the
 annotation is imported for type checkers only: attrs does not need it at run time, and no import cycle exists.
@@ -51,7 +50,6 @@ class FunctionTask:
     parameters: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_pairs)
 
     KIND = "function"
-    needs_compute = True
 
 
 @frozen
@@ -64,7 +62,6 @@ class PythonFileTask:
     parameters: tuple = attrs.field(default=(), converter=lambda v: tuple(v) if v is not None else ())
 
     KIND = "python_file"
-    needs_compute = True
 
 
 @frozen
@@ -77,7 +74,6 @@ class NotebookTask:
     warehouse_id: str | None = None
 
     KIND = "notebook"
-    needs_compute = False  # notebooks without compute run on serverless notebook compute
 
 
 @frozen
@@ -94,7 +90,6 @@ class SqlFileTask:
     template_vars: tuple[tuple[str, object], ...] = attrs.field(default=(), converter=_pairs)
 
     KIND = "sql"
-    needs_compute = False
 
 
 @frozen
@@ -108,7 +103,6 @@ class PythonWheelTask:
     named_parameters: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_pairs)
 
     KIND = "python_wheel"
-    needs_compute = True
 
 
 @frozen
@@ -120,7 +114,6 @@ class SparkJarTask:
     parameters: tuple[str, ...] = attrs.field(default=(), converter=_strs)
 
     KIND = "spark_jar"
-    needs_compute = True
 
 
 @frozen
@@ -158,7 +151,6 @@ class SqlQueryTask:
     warehouse_id: str | None = None
 
     KIND = "sql_query"
-    needs_compute = False
 
 
 @frozen
@@ -171,7 +163,6 @@ class SqlAlertTask:
     warehouse_id: str | None = None
 
     KIND = "sql_alert"
-    needs_compute = False
 
 
 @frozen
@@ -186,7 +177,6 @@ class SqlDashboardTask:
     warehouse_id: str | None = None
 
     KIND = "sql_dashboard"
-    needs_compute = False
 
 
 @frozen
@@ -203,7 +193,6 @@ class DbtTask:
     schema: str | None = None
 
     KIND = "dbt"
-    needs_compute = True
 
 
 @frozen
@@ -216,7 +205,6 @@ class PipelineTask:
     full_refresh: bool = False
 
     KIND = "pipeline"
-    needs_compute = False
 
 
 @frozen
@@ -230,7 +218,6 @@ class RunJobTask:
     job_parameters: tuple[tuple[str, str], ...] = attrs.field(default=(), converter=_pairs)
 
     KIND = "run_job"
-    needs_compute = False
 
 
 from flowdef.jobsapi.facts import CONDITION_OP_SYMBOLS as OP_ALIASES, CONDITION_OPS  # noqa: E402,F401
@@ -246,7 +233,6 @@ class ConditionTask:
     right: str
 
     KIND = "condition"
-    needs_compute = False
 
 
 @frozen
@@ -259,7 +245,6 @@ class ForEachTask:
     concurrency: int | None = None
 
     KIND = "for_each"
-    needs_compute = False
 
 
 @frozen
@@ -273,7 +258,6 @@ class DashboardTask:
     paused: bool = False
 
     KIND = "dashboard"
-    needs_compute = False
 
 
 @frozen
@@ -286,7 +270,6 @@ class AlertTask:
     subscribers: tuple[Subscriber, ...] = attrs.field(default=(), converter=_subscribers)
 
     KIND = "alert"
-    needs_compute = False
 
 
 @frozen
@@ -332,7 +315,6 @@ class PowerBiTask:
     refresh_after_update: bool | None = None
 
     KIND = "power_bi"
-    needs_compute = False
 
 
 @frozen
@@ -345,7 +327,6 @@ class CleanRoomNotebookTask:
     etag: str | None = None
 
     KIND = "clean_room_notebook"
-    needs_compute = False
 
 
 @frozen
@@ -357,7 +338,6 @@ class RawTask:
     fields: tuple[tuple[str, Any], ...] = attrs.field(hash=False)  # raw JSON: compared, not hashed
 
     KIND = "raw"
-    needs_compute = False
 
     @property
     def kind_fields(self) -> list[str]:

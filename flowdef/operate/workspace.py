@@ -8,7 +8,7 @@ repair history, 100 at a time) are merged here.  ``repair`` reads the run's ``la
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from flowdef.operate.backend import BackendError
@@ -28,6 +28,7 @@ class WorkspaceBackend:
         self.project = project
         self.target = target
         self._keys: dict[int, str] | None = None
+        self._task_keys: dict[Any, str] = {}
 
     @classmethod
     def open(cls, project: Any) -> WorkspaceBackend:
@@ -109,7 +110,17 @@ class WorkspaceBackend:
         key = self._job_keys().get(int(body.get("job_id") or 0))
         if key is None and body.get("job_id") is not None:
             key = self._job_keys(refresh=True).get(int(body["job_id"]))
-        return run_view(body, key, iterations)
+        return run_view(body, key, iterations, self._task_key_of)
+
+    def _task_key_of(self, task_run_id: Any) -> str:
+        """The task key of a task run of an earlier repair pass (``runs/get`` on the task run; cached)."""
+        if task_run_id not in self._task_keys:
+            try:
+                body = self.ws.call("GET", f"{JOBS}/runs/get", query={"run_id": int(task_run_id)})
+                self._task_keys[task_run_id] = str(body.get("task_key") or body.get("run_name") or task_run_id)
+            except Exception:  # noqa: BLE001 - a name for display only: the id will do
+                self._task_keys[task_run_id] = str(task_run_id)
+        return self._task_keys[task_run_id]
 
     def list_runs(self, job_key: str | None, limit: int) -> list[RunView]:
         query: dict[str, Any] = {"limit": min(25, max(1, limit))}
@@ -198,7 +209,8 @@ def _error(state: Mapping[str, Any]) -> str | None:
     return None
 
 
-def run_view(body: Mapping[str, Any], job_key: str | None, iterations: Mapping[str, list]) -> RunView:
+def run_view(body: Mapping[str, Any], job_key: str | None, iterations: Mapping[str, list],
+             task_key_of: Callable[[Any], str] = str) -> RunView:
     """A ``runs/get`` (or ``runs/list`` item) body as a :class:`RunView`."""
     state = body.get("state") or {}
     status = body.get("status") or {}
@@ -224,7 +236,8 @@ def run_view(body: Mapping[str, Any], job_key: str | None, iterations: Mapping[s
         hs = h.get("state") or {}
         repairs.append(RepairView(id=h.get("id"), type=str(h.get("type") or "REPAIR"), start=h.get("start_time"),
                                   end=h.get("end_time"), result=hs.get("result_state"),
-                                  tasks=[by_id.get(i, str(i)) for i in h.get("task_run_ids") or ()]))
+                                  tasks=[by_id[i] if i in by_id else task_key_of(i)
+                                         for i in h.get("task_run_ids") or ()]))
     params = {p["name"]: str(p.get("value", p.get("default", ""))) for p in body.get("job_parameters") or ()}
     return RunView(run_id=str(body.get("run_id")), job=job_key, job_id=body.get("job_id"), state=life,
                    result=state.get("result_state") if life in ("TERMINATED", "SKIPPED") else None,

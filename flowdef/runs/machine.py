@@ -6,107 +6,26 @@ real processes) drive exactly the same rules.  See the package docstring for the
 from __future__ import annotations
 
 import copy
+import heapq
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import flowdef.runs.rules as rules
 from flowdef.runs.policy import flag
+from flowdef.runs.records import (
+    BLOCKED, DONE, ITERATING, PENDING, READY, RETRY, RUNNING, Attempt, Iteration, RepairEntry, TaskRecord, Work,
+    _DoneView,
+)
 from flowdef.runs.values import Context, check_values, resolve, resolve_operand, resolve_task
 
 __all__ = ["Attempt", "Iteration", "RepairEntry", "Run", "RunStateError", "TaskRecord", "Work"]
 
-# phases of a task (or an iteration) inside the machine
-BLOCKED, READY, PENDING, RUNNING, RETRY, ITERATING, DONE = (
-    "BLOCKED", "READY", "PENDING", "RUNNING", "RETRY", "ITERATING", "DONE")
 _OUTCOMES = ("SUCCESS", "FAILED", "TIMEDOUT", "CANCELED", "INTERNAL_ERROR")
 
 
 class RunStateError(ValueError):
     """A request the run cannot take in its current state (repairing a run that is still active...)."""
-
-
-@dataclass
-class Attempt:
-    """One execution of a task (or of one for-each iteration).  ``number`` counts from 0 within a repair pass."""
-
-    number: int
-    repair: int
-    handed_at: int
-    start: int | None = None
-    end: int | None = None
-    state: str | None = None
-    error: str | None = None
-    values: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class Iteration:
-    index: int
-    input: Any
-    phase: str = READY
-    state: str | None = None
-    attempts: list[Attempt] = field(default_factory=list)
-    retry_at: int | None = None
-
-    @property
-    def attempt(self) -> Attempt | None:
-        return self.attempts[-1] if self.attempts else None
-
-
-@dataclass
-class TaskRecord:
-    """A task of the run.  ``state`` is its result state once ``phase`` is DONE; ``attempts`` are those of the
-    latest repair pass that ran it, ``history`` all of them."""
-
-    key: str
-    spec: dict[str, Any]
-    phase: str = BLOCKED
-    state: str | None = None
-    outcome: str | None = None
-    error: str | None = None
-    attempts: list[Attempt] = field(default_factory=list)
-    history: list[Attempt] = field(default_factory=list)
-    values: dict[str, Any] = field(default_factory=dict)
-    start: int | None = None
-    end: int | None = None
-    retry_at: int | None = None
-    iterations: list[Iteration] | None = None
-    resolved: dict[str, Any] = field(default_factory=dict)
-    repair: int = 0
-
-    @property
-    def attempt(self) -> Attempt | None:
-        return self.attempts[-1] if self.attempts else None
-
-    @property
-    def deps(self) -> list[tuple[str, str | None]]:
-        return [(d["task_key"], d.get("outcome")) for d in self.spec.get("depends_on") or ()]
-
-
-@dataclass(frozen=True)
-class Work:
-    """Something the driver must execute now: attempt ``attempt`` of task ``key`` (of iteration ``iteration`` of a
-    for-each task), with ``task`` the payload whose references are resolved (the nested task for an iteration)."""
-
-    key: str
-    attempt: int
-    task: dict[str, Any]
-    iteration: int | None = None
-    input: Any = None
-
-
-@dataclass
-class RepairEntry:
-    """``repair_history``: the original run first (``kind`` ORIGINAL, no id), then one per repair."""
-
-    kind: str
-    start: int
-    tasks: tuple[str, ...]
-    id: Any = None
-    end: int | None = None
-    result: str | None = None
 
 
 class Run:
@@ -176,6 +95,27 @@ class Run:
         # current tasks in topological order, then tasks only the earlier passes had (kept, shown, never rerun)
         self.order = g.order + [k for k in self.records if k not in known]
         self.children: dict[str, list[str]] = {k: list(g.succ[k]) for k in g.nodes}
+        # bookkeeping that keeps every step proportional to what changed (a 1,000-task chain stays linear):
+        # _dirty: tasks to (re)decide, popped in topological order; _open: tasks handed out or to hand out
+        self._index = {k: i for i, k in enumerate(self.order)}
+        self._dirty: list[tuple[int, str]] = []
+        self._queued: set[str] = set()
+        self._open: set[str] = set()
+        self._undone = 0
+        #: blocked task -> how many of its parents are not final yet (decided when it reaches 0)
+        self._waiting = {k: sum(1 for p, _ in r.deps if p in self.records and self.records[p].phase != DONE)
+                         for k, r in self.records.items() if r.phase == BLOCKED}
+        for key, record in self.records.items():
+            if record.phase != DONE:
+                self._undone += 1
+                self._mark_dirty(key)
+                if record.phase == READY:
+                    self._open.add(key)
+
+    def _mark_dirty(self, key: str) -> None:
+        if key not in self._queued and key in self._index:
+            self._queued.add(key)
+            heapq.heappush(self._dirty, (self._index[key], key))
 
     @property
     def tasks(self) -> list[TaskRecord]:
@@ -201,11 +141,10 @@ class Run:
 
     def _context(self, task_key: str | None = None, execution_count: int = 0, input: Any = None,
                  has_input: bool = False) -> Context:
-        done = {k: r for k, r in self.records.items() if r.phase == DONE}
+        records = self.records
         ctx = Context(
-            params=self.params, values={k: r.values for k, r in done.items() if r.values},
-            states={k: r.state for k, r in done.items() if r.state},
-            execution_counts={k: len(r.attempts) for k, r in done.items()},
+            params=self.params, values=_DoneView(records, lambda r: r.values),
+            states=_DoneView(records, lambda r: r.state), execution_counts=_DoneView(records, lambda r: len(r.attempts)),
             job_id=self.job_id, job_name=self.job_name, run_id=self.run_id, repair_count=self.pass_no,
             start_time_ms=self.start_time, task_key=task_key, execution_count=execution_count)
         if has_input:
@@ -217,40 +156,47 @@ class Run:
     def _settle(self, now: int) -> None:
         """Decide every blocked task whose parents are final, until nothing changes (a condition task settles at
         once, which may unblock more)."""
-        changed = True
-        while changed:
-            changed = False
-            for key in self.order:
-                record = self.records[key]
-                if record.phase not in (BLOCKED, READY):
-                    continue
-                if record.phase == BLOCKED:
-                    parents = [(self.records[p], outcome) for p, outcome in record.deps if p in self.records]
-                    if any(p.phase != DONE for p, _ in parents):
-                        continue
-                    edges = [rules.classify_edge(p.state or "", p.outcome, outcome) for p, outcome in parents]
-                    verdict = rules.decide(record.spec.get("run_if"), edges)
-                else:
-                    verdict = rules.RUN
-                if verdict == rules.RUN and (self.canceled or self.timed_out) \
-                        and (record.spec.get("run_if") or "ALL_SUCCESS") in rules.SUCCESS_RULES:
-                    verdict = "UPSTREAM_CANCELED" if record.deps else str(flag("CANCELED_ROOT_STATE"))
-                if verdict != rules.RUN:
-                    self._finish(record, verdict, now)
-                    changed = True
-                elif "condition_task" in record.spec:
-                    self._condition(record, now)
-                    changed = True
-                elif "for_each_task" in record.spec:
-                    self._start_loop(record, now)
-                    changed = True
-                elif record.phase == BLOCKED:
-                    record.phase = READY
-                    changed = True
-        if all(r.phase == DONE for r in self.records.values()) and self.result is None and self.started:
+        while self._dirty:
+            _, key = heapq.heappop(self._dirty)
+            self._queued.discard(key)
+            record = self.records[key]
+            if record.phase in (BLOCKED, READY):
+                self._decide(record, now)
+        if self._undone == 0 and self.result is None and self.started:
             self._terminate(now)
 
+    def _decide(self, record: TaskRecord, now: int) -> None:
+        if record.phase == BLOCKED:
+            if self._waiting.get(record.key, 0) > 0:
+                return
+            parents = [(self.records[p], outcome) for p, outcome in record.deps if p in self.records]
+            edges = [rules.classify_edge(p.state or "", p.outcome, outcome) for p, outcome in parents]
+            verdict = rules.decide(record.spec.get("run_if"), edges)
+        else:
+            verdict = rules.RUN
+        if verdict == rules.RUN and (self.canceled or self.timed_out) \
+                and (record.spec.get("run_if") or "ALL_SUCCESS") in rules.SUCCESS_RULES:
+            verdict = "UPSTREAM_CANCELED" if record.deps else str(flag("CANCELED_ROOT_STATE"))
+        if verdict != rules.RUN:
+            self._finish(record, verdict, now)
+        elif "condition_task" in record.spec:
+            self._condition(record, now)
+        elif "for_each_task" in record.spec:
+            self._start_loop(record, now)
+        elif record.phase == BLOCKED:
+            record.phase = READY
+            self._open.add(record.key)
+
     def _finish(self, record: TaskRecord, state: str, now: int, error: str | None = None) -> None:
+        if record.phase != DONE:
+            self._undone -= 1
+            for child in self.children.get(record.key, ()):
+                left = self._waiting.get(child)
+                if left is not None:
+                    self._waiting[child] = left - 1
+                    if left <= 1:
+                        self._mark_dirty(child)
+        self._open.discard(record.key)
         record.phase, record.state, record.error = DONE, state, error
         if record.start is not None or state not in rules.SKIPPED_STATES:
             record.end = now
@@ -300,6 +246,7 @@ class Run:
         record.iterations = [kept[i] if i in kept and kept[i].input == item else Iteration(i, item)
                              for i, item in enumerate(items)]
         record.phase = ITERATING
+        self._open.add(record.key)
         self._check_loop(record, now)
 
     def _check_loop(self, record: TaskRecord, now: int) -> None:
@@ -328,7 +275,7 @@ class Run:
         self.started = True
         self._settle(now)
         out: list[Work] = []
-        for key in self.order:
+        for key in sorted(self._open, key=self._index.__getitem__):
             record = self.records[key]
             if record.phase == READY or (record.phase == RETRY and (record.retry_at or 0) <= now):
                 number = len(record.attempts) if record.phase == RETRY else 0
@@ -470,7 +417,7 @@ class Run:
             self.timed_out = True
             return self._stop(now, str(flag("JOB_TIMEOUT_TASK_STATE")), "Run timed out")
         stopped: list[Work] = []
-        for record in list(self.records.values()):
+        for record in [self.records[k] for k in sorted(self._open, key=self._index.__getitem__)]:
             units: list[tuple[Any, dict[str, Any], int | None]] = []
             if record.phase in (PENDING, RUNNING):
                 units.append((record, record.spec, None))
@@ -495,7 +442,7 @@ class Run:
             return None
         if self.timeout_ms and not self.timed_out:
             times.append(self.start_time + self.timeout_ms)
-        for record in self.records.values():
+        for record in (self.records[k] for k in self._open):
             units: list[tuple[Any, dict[str, Any]]] = [(record, record.spec)]
             if record.phase == ITERATING:
                 nested = record.spec["for_each_task"].get("task") or {}

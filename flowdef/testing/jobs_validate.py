@@ -16,32 +16,18 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from flowdef.jobsapi.fields import TASK
+from flowdef.jobsapi.fields_table import OBJECTS, REQUIRED
 from flowdef.testing.state import ApiError, invalid
 
 __all__ = ["MAX_TASKS", "SERVER_DEFAULTS_DOC", "TASK_TYPES", "fill_defaults", "validate"]
 
 from flowdef.jobsapi.facts import MAX_CONCURRENT_RUNS, MAX_TASKS  # noqa: E402
 
-TASK_TYPES = (
-    "notebook_task", "spark_python_task", "python_wheel_task", "spark_jar_task", "spark_submit_task",
-    "sql_task", "dbt_task", "pipeline_task", "run_job_task", "condition_task", "for_each_task",
-    "dashboard_task", "clean_rooms_notebook_task", "power_bi_task", "alert_task",
-    "gen_ai_compute_task", "ai_runtime_task", "ai_function_task", "python_operator_task",
-    "dbt_platform_task", "dbt_cloud_task",
-)
-
-_REQUIRED = {
-    "notebook_task": ("notebook_path",),
-    "spark_python_task": ("python_file",),
-    "python_wheel_task": ("package_name", "entry_point"),
-    "sql_task": ("warehouse_id",),
-    "dbt_task": ("commands",),
-    "pipeline_task": ("pipeline_id",),
-    "run_job_task": ("job_id",),
-    "condition_task": ("op", "left", "right"),
-    "for_each_task": ("inputs", "task"),
-    "clean_rooms_notebook_task": ("clean_room_name", "notebook_name"),
-}
+# Every task kind of the API and the fields each requires, from the field table generated from databricks-sdk
+# (flowdef.jobsapi.fields_table): a kind the SDK learns is known here after regenerating, with no list to edit.
+TASK_TYPES = tuple(sorted(f for f in OBJECTS[TASK] if f.endswith("_task")))
+_REQUIRED = {kind: REQUIRED.get(OBJECTS[TASK][kind], ()) for kind in TASK_TYPES}
 
 _PAUSE = ("PAUSED", "UNPAUSED")
 _SOURCE = ("WORKSPACE", "GIT")

@@ -8,26 +8,28 @@ SQL template rules through :mod:`flowdef.compile.templates` (jinja2).
 from __future__ import annotations
 
 from flowdef.load.config import Target
-from flowdef.diagnostics import Diagnostic, diag, sort_diagnostics
+from flowdef.diagnostics import Diagnostic, diag, sort_diagnostics, without_cascades
 from flowdef.load.loader import LoadedProject
-from flowdef.validate import compute, references, settings, structure, triggers
+from flowdef.validate import compute, jobrefs, references, settings, structure, triggers
+from flowdef.validate.context import JobContext
 
 
 def validate_project(project: LoadedProject, target: Target, *, templates: bool = True) -> list[Diagnostic]:
     diags: list[Diagnostic] = list(project.diagnostics)
     diags += project_rules(project, target)
-    diags += settings.check_project(project, target)  # task kinds, job settings, raw fields, run-job references
-    diags += compute.check_project(project, target)  # environments, clusters, libraries, warehouses
-    for job in project.jobs:
-        ctx = structure.JobContext(job, target, project.config)
-        diags += structure.check(ctx)
+    contexts = [JobContext(job, target, project.config) for job in project.jobs]  # one per job, shared by all rules
+    for ctx in contexts:
+        diags += structure.check(ctx)  # keys, graph, every task's rules and its kind's (flowdef.wire.kinds)
+        diags += settings.check(ctx)  # job settings, notifications, permissions, raw fields
+        diags += compute.check(ctx)  # environments, clusters, libraries, warehouses
         diags += references.check(ctx)
         diags += triggers.check(ctx)
         if templates:
             from flowdef.validate import sql  # imports jinja2 only when SQL tasks are checked
 
             diags += sql.check(ctx)
-    return sort_diagnostics(diags)
+    diags += jobrefs.check(contexts)  # run-job tasks and job-completion triggers between jobs
+    return sort_diagnostics(without_cascades(diags))
 
 
 def project_rules(project: LoadedProject, target: Target) -> list[Diagnostic]:
@@ -56,27 +58,16 @@ def project_rules(project: LoadedProject, target: Target) -> list[Diagnostic]:
                     dup.location, job=dup.key,
                 ))
     declared = {p.name for job in project.jobs for p in job.params}
-    for name, _ in target.params:
-        if project.jobs and name not in declared:
-            diags.append(diag(
-                "FD208",
-                f"target {target.name!r} overrides parameter {name!r}, which no job declares; "
-                "fix the name in the project config or declare it in a Job(params=...)",
-                _config_location(project, name),
-            ))
+    for each in project.config.targets:  # every target, whichever is chosen: a typo waits for no deploy
+        for name, _ in each.params:
+            if project.jobs and name not in declared:
+                diags.append(diag(
+                    "FD208",
+                    f"target {each.name!r} overrides parameter {name!r}, which no job declares; "
+                    "fix the name in the project config or declare it in a Job(params=...)",
+                    project.config.location("targets", each.name, "params", name),
+                ))
     return diags
-
-
-def _config_location(project: LoadedProject, needle: str):
-    from flowdef._location import Location
-
-    src = project.config.source
-    if src is None:
-        return None
-    for i, line in enumerate(src.read_text(encoding="utf-8").splitlines(), 1):
-        if line.strip().startswith(needle) or f" {needle} " in line or f"{needle} =" in line:
-            return Location(str(src), i)
-    return Location(str(src), 1)
 
 
 __all__ = ["validate_project", "diag"]

@@ -22,12 +22,10 @@ from flowdef.model.compute import (
 )
 from flowdef.diagnostics import Diagnostic
 from flowdef.model.spec import TaskSpec
-from flowdef.model.tasks import (
-    AlertTask, CleanRoomNotebookTask, ConditionTask, DashboardTask, NotebookTask, PipelineTask, PowerBiTask, RawTask,
-    RunJobTask, SparkJarTask, SqlAlertTask, SqlDashboardTask, SqlFileTask, SqlQueryTask,
-)
-from flowdef.validate.settings import _enum, _with_paths
-from flowdef.validate.structure import JobContext
+from flowdef.model.tasks import SparkJarTask, SqlAlertTask, SqlDashboardTask, SqlFileTask, SqlQueryTask
+from flowdef.validate.context import JobContext
+from flowdef.wire import kinds
+from flowdef.wire.kind_rules import check_enum as _enum
 
 COMPUTE_KEY = re.compile(r"[\w\-]{1,100}\Z", re.ASCII)
 RUNTIME_ENGINES = ("PHOTON", "STANDARD")
@@ -49,9 +47,7 @@ _LIBRARY_SUFFIX = {"whl": (".whl",), "jar": (".jar",), "requirements": (".txt", 
 def check(ctx: JobContext) -> list[Diagnostic]:
     job = ctx.job
     out: list[Diagnostic] = []
-    # The tasks these rules can concern, with their paths: a task without compute or libraries, of a kind that
-    # needs no compute, no warehouse and holds no nested task, adds nothing to any rule below.
-    tasks = [pair for task in job.tasks if not _compute_plain(task) for pair in _with_paths(task)]
+    tasks = ctx.task_paths
     used: dict[tuple[type, str], Any] = {}  # (type, key) -> first definition, tasks and the job default
     declared = [*job.environments, *job.job_clusters]
     for compute in declared:
@@ -83,28 +79,10 @@ def check(ctx: JobContext) -> list[Diagnostic]:
     return out
 
 
-# Exact kind types that need no compute, no SQL warehouse, are no Spark JAR and hold no nested task.
-_PLAIN_KINDS = frozenset({
-    NotebookTask, ConditionTask, PipelineTask, RunJobTask, DashboardTask, AlertTask, PowerBiTask,
-    CleanRoomNotebookTask, RawTask,
-})
-
-
-def _compute_plain(task: TaskSpec) -> bool:
-    return task.compute is None and not task.libraries and task.kind.__class__ in _PLAIN_KINDS
-
-
-def check_project(project, target) -> list[Diagnostic]:
-    out: list[Diagnostic] = []
-    for job in project.jobs:
-        out += check(JobContext(job, target, project.config))
-    return out
-
-
 def _effective(ctx: JobContext, task: TaskSpec):
     if task.compute is not None:
         return task.compute
-    return ctx.job.compute if getattr(task.kind, "needs_compute", False) else None
+    return ctx.job.compute if kinds.needs_compute(task.kind) else None
 
 
 def _define(ctx: JobContext, used: dict, compute, where: str) -> list[Diagnostic]:
@@ -144,7 +122,7 @@ def _unused(ctx: JobContext, tasks) -> list[Diagnostic]:
             out.append(ctx.d("FD505", f"{what} {c.key!r} is declared but no task runs on it; remove it or pass "
                              "compute= to the tasks that should", c.location,
                              f"{'environments' if what == 'environment' else 'job_clusters'}.{c.key}"))
-    if job.compute is not None and not any(getattr(t.kind, "needs_compute", False) and t.compute is None
+    if job.compute is not None and not any(kinds.needs_compute(t.kind) and t.compute is None
                                            for t, _ in tasks):
         out.append(ctx.d("FD505", "Job(compute=...) is a default no task uses (every task that needs compute names "
                          "its own, or none needs any); remove it", getattr(job.compute, "location", None),
@@ -220,30 +198,24 @@ def _cluster(ctx: JobContext, spec: ClusterSpec, location, path: str) -> list[Di
 def _cluster_extra(ctx: JobContext, spec: ClusterSpec, location, path: str) -> list[Diagnostic]:
     if not spec.extra:
         return []
-    from flowdef.jobsapi import schema as schema_mod
-    schema = schema_mod.load()
-    known = set(schema.properties(schema_mod.CLUSTER_DEF)) if schema is not None else None
+    from flowdef.jobsapi import fields
+    from flowdef.validate.raw import value_problems
+
+    known = fields.field_names(fields.CLUSTER)
     out = []
     for field, value in spec.extra:
         where = f"{path}.{field}"
         if field in _TYPED_CLUSTER_FIELDS:
             out.append(ctx.d("FD511", f"{field!r} is a ClusterSpec keyword: pass {field}=... instead of extra=",
                              location, where))
-        elif known is not None and field not in known:
+        elif field not in known:
             import difflib
 
             close = difflib.get_close_matches(field, sorted(known), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             out.append(ctx.d("FD511", f"{field!r} is not a cluster field{hint}", location, where))
-        elif schema is not None:
-            for problem in schema.check(value, schema_mod.CLUSTER_DEF, field):
-                at = f"{where}.{problem.path}" if problem.path else where
-                if problem.validator == "enum":
-                    hint = f"; write {problem.suggestion!r}" if problem.suggestion else ""
-                    out.append(ctx.d("FD513", f"{at}: {problem.message}{hint}", location, at))
-                else:
-                    out.append(ctx.d("FD512", f"{at}: {problem.message} (checked against the Jobs API schema)",
-                                     location, at))
+        else:
+            out += value_problems(ctx, fields.check_field(value, fields.CLUSTER, field), location, where)
     return out
 
 

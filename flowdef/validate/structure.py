@@ -6,32 +6,23 @@ Every rule is linear in the size of the job: one pass over the tasks plus the gr
 
 from __future__ import annotations
 
-import json
-import re
-
-import attrs
-
-from flowdef.load.config import ProjectConfig, Target
-from flowdef.diagnostics import Diagnostic, diag
-from flowdef.model.spec import JobSpec, RunIf, TaskSpec
-from flowdef.model.tasks import (
-    AlertTask, CleanRoomNotebookTask, ConditionTask, DashboardTask, DbtTask, ForEachTask, FunctionTask, NotebookTask,
-    PipelineTask, PowerBiTask, PythonFileTask, PythonWheelTask, RawTask, RunJobTask, SparkJarTask, SqlAlertTask,
-    SqlDashboardTask, SqlFileTask, SqlQueryTask,
-)
-
-from flowdef.jobsapi.facts import (  # noqa: E402 - the Jobs API's limits and enums, written once
-    CONDITION_OP_LOOKALIKES as _OP_SYMBOLS, CONDITION_OPS, FAILURE_RUN_IF, INT32_MAX, MAX_BASE_PARAMETERS_BYTES,
-    MAX_CONCURRENT_RUNS, MAX_ENVIRONMENTS, MAX_FOR_EACH_CONCURRENCY, MAX_JOB_CLUSTERS, MAX_JOB_DESCRIPTION,
+from flowdef.diagnostics import Diagnostic
+from flowdef.model.spec import JobSpec, TaskSpec
+from flowdef.model.tasks import ConditionTask, ForEachTask
+from flowdef.validate.context import JobContext
+from flowdef.wire import kinds
+from flowdef.wire.kind_rules import suggest as _suggest
+from flowdef.jobsapi.facts import (  # the Jobs API's limits and enums, written once
+    FAILURE_RUN_IF, INT32_MAX, MAX_CONCURRENT_RUNS, MAX_ENVIRONMENTS, MAX_JOB_CLUSTERS, MAX_JOB_DESCRIPTION,
     MAX_NAME_BYTES, MAX_TAGS, MAX_TASK_DESCRIPTION, MAX_TASKS, PARAM_NAME, RUN_IF_VALUES, STRING_CONDITION_OPS,
-    TASK_KEY, is_external_path,
+    TASK_KEY,
 )
-from flowdef.jobsapi.facts import IDENTITY_TAGS as _IDENTITY_TAG_NAMES  # noqa: E402
+from flowdef.jobsapi.facts import IDENTITY_TAGS as _IDENTITY_TAG_NAMES
+
+__all__ = ["JobContext", "check", "is_condition", "is_for_each"]  # JobContext: re-exported for the rule modules
 
 IDENTITY_TAGS = len(_IDENTITY_TAG_NAMES)  # added by the compiler: they count against MAX_TAGS
 RUN_IF = set(RUN_IF_VALUES)
-_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*\Z")
-_NUMERIC_TYPES = {"int", "float", "Decimal", "decimal"}
 
 
 def is_condition(kind) -> bool:
@@ -41,71 +32,6 @@ def is_condition(kind) -> bool:
 
 def is_for_each(kind) -> bool:
     return isinstance(kind, ForEachTask)
-
-
-@attrs.define
-class JobContext:
-    """What the rules of one job share: the job, the target, and lazily the graph."""
-
-    job: JobSpec
-    target: Target
-    config: ProjectConfig
-    _graph: object = None
-    _ancestry: object = None
-    acyclic: bool = True
-    _by_key: dict | None = None
-    _sql_tasks: list | None = None
-
-    @property
-    def sql_tasks(self) -> list[TaskSpec]:
-        """The SQL file tasks, nested ones included (the structure rules note them in their pass over the
-        tasks, so the SQL rules need no pass of their own)."""
-        if self._sql_tasks is None:
-            self._sql_tasks = [t for t in self.job.all_tasks() if type(t.kind) is SqlFileTask]
-        return self._sql_tasks
-
-    @property
-    def tasks_by_key(self) -> dict[str, TaskSpec]:
-        """The top-level tasks by key, the first declaration of a key winning (computed once per job: the
-        structure rules make it in their pass over the keys, the reference rules reuse it)."""
-        if self._by_key is None:
-            by_key: dict[str, TaskSpec] = {}
-            for t in self.job.tasks:
-                if t.key not in by_key:
-                    by_key[t.key] = t
-            self._by_key = by_key
-        return self._by_key
-
-    @property
-    def graph(self):
-        if self._graph is None:
-            from flowdef import graph
-            self._graph = graph.build(self.job)
-        return self._graph
-
-    @property
-    def ancestry(self):
-        """Ancestor queries, or None when the graph has a cycle (FD101 is reported; ancestry is meaningless)."""
-        if self._ancestry is None:
-            self._ancestry = self.ancestry_of(None) or False
-        return self._ancestry or None
-
-    def ancestry_of(self, sources):
-        """Ancestor queries about ``sources`` only (None: every task), or None on a cyclic graph."""
-        from flowdef import graph
-        g = self.graph
-        self.acyclic = g.is_acyclic
-        return graph.Ancestry(g, sources) if self.acyclic else None
-
-    def d(self, code: str, message: str, location=None, path: str = "", severity: str | None = None) -> Diagnostic:
-        return diag(code, message, location or self.job.location, job=self.job.key, path=path, severity=severity)
-
-
-def _suggest(word: str, options) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(str(word), [str(o) for o in options], n=1)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def check(ctx: JobContext) -> list[Diagnostic]:
@@ -119,42 +45,14 @@ def check(ctx: JobContext) -> list[Diagnostic]:
             f"job {job.key!r} has {len(job.tasks)} tasks; the Jobs API allows at most {MAX_TASKS} — split it into "
             "several jobs chained with run-job tasks (or a JobCompletion trigger)",
         ))
-    # One pass for the keys (FD103 needs them all), one for the rules of each task: a 10,000-task job is touched
-    # as few times as possible (each pass over it costs cache misses, not just instructions).  The common case
-    # of each rule (nothing to report) is decided inline; the rule functions run when it may not be.
-    first: dict[str, TaskSpec] = {}
-    nested = False  # a nested task's key may be in `first`, which then is not `tasks` (top-level keys only)
-    valid_key = TASK_KEY.match
-    sql_tasks: list[TaskSpec] = []
+    first: dict[str, TaskSpec] = {}  # every key declared so far, nested tasks' too (unique in the job)
     for task in job.tasks:
-        key = task.key
-        if key not in first and key.__class__ is str and valid_key(key):
-            first[key] = task  # unique so far and well-formed: what _key_rules would conclude
-        else:
-            _key_rules(ctx, task, None, first, out)
-        kind = task.kind
-        if type(kind) is SqlFileTask:
-            sql_tasks.append(task)
-        elif type(kind) is ForEachTask:
-            nested = True
-            parent = task
-            while isinstance(kind, ForEachTask) and isinstance(kind.task, TaskSpec):
-                _key_rules(ctx, kind.task, parent, first, out)
-                if type(kind.task.kind) is SqlFileTask:
-                    sql_tasks.append(kind.task)
-                kind = kind.task.kind
-    if ctx._sql_tasks is None:
-        ctx._sql_tasks = sql_tasks
-    tasks: dict[str, TaskSpec]  # top-level tasks, the first declaration of a key wins
-    if not nested:
-        tasks = first  # the same keys, tasks and order: only top-level tasks were recorded
-    else:
-        tasks = {}
-        for task in job.tasks:
-            if task.key not in tasks:
-                tasks[task.key] = task
-    if ctx._by_key is None:
-        ctx._by_key = tasks
+        _key_rules(ctx, task, None, first, out)
+        nested = getattr(task.kind, "task", None)
+        while isinstance(nested, TaskSpec):  # a for-each task's nested task (nesting deeper is FD111)
+            _key_rules(ctx, nested, task, first, out)
+            nested = getattr(nested.kind, "task", None)
+    tasks = ctx.tasks_by_key
     handlers = []
     computes: dict[str, set] = {"JobCluster": set(), "Environment": set()}
     for task in job.tasks:
@@ -162,26 +60,19 @@ def check(ctx: JobContext) -> list[Diagnostic]:
         run_if = task.run_if
         if run_if is not None and run_if in FAILURE_RUN_IF and task.depends_on:
             handlers.append(task)
-        kind = task.kind
-        if task.compute is not None or getattr(kind, "needs_compute", False):
-            _collect_compute(job, task, computes)
-        if type(kind) is ForEachTask:
-            out += _for_each_rules(ctx, task, kind)
-            if isinstance(kind.task, TaskSpec):
-                _collect_compute(job, kind.task, computes)
-    if len(job.tasks) <= 100_000:
-        from flowdef import graph
-        cyclic = graph.cycles(ctx.graph)
-        for cycle in cyclic:
-            ctx.acyclic = False
-            start = tasks.get(cycle[0])
-            out.append(ctx.d(
-                "FD101",
-                "dependency cycle: " + " -> ".join(cycle) + "; remove one of these dependencies",
-                start.location if start else None, f"tasks.{cycle[0]}.depends_on",
-            ))
-        if not cyclic and handlers:
-            out += _run_if_reachability(ctx, tasks, handlers)
+        for each, _ in _with_nested(task):
+            _collect_compute(job, each, computes)
+    from flowdef import graph
+    cyclic = graph.cycles(ctx.graph)
+    for cycle in cyclic:
+        start = tasks.get(cycle[0])
+        out.append(ctx.d(
+            "FD101",
+            "dependency cycle: " + " -> ".join(cycle) + "; remove one of these dependencies",
+            start.location if start else None, f"tasks.{cycle[0]}.depends_on",
+        ))
+    if not cyclic and handlers:
+        out += _run_if_reachability(ctx, tasks, handlers)
     out += _job_rules(ctx, computes)
     return out
 
@@ -214,7 +105,7 @@ def _collect_compute(job: JobSpec, task: TaskSpec, computes: dict[str, set]) -> 
     """The job clusters and environments the payload will hold (declared ones are added by ``_job_rules``)."""
     compute = task.compute
     if compute is None:
-        if not getattr(task.kind, "needs_compute", False):
+        if not kinds.needs_compute(task.kind):
             return
         compute = job.compute
         if compute is None:
@@ -226,6 +117,12 @@ def _collect_compute(job: JobSpec, task: TaskSpec, computes: dict[str, set]) -> 
 
 # ----------------------------------------------------------------------------------------------------------------
 # tasks
+
+
+def _both_branches(task: TaskSpec, up_key: str) -> bool:
+    """``depends_on=[check.true, check.false]`` under ALL_SUCCESS: one of the two is always excluded."""
+    outcomes = {d.outcome for d in task.depends_on if d.task_key == up_key}
+    return {"true", "false"} <= outcomes and task.run_if in (None, "ALL_SUCCESS")
 
 
 def _task_rules(ctx: JobContext, task: TaskSpec, tasks: dict[str, TaskSpec], out: list[Diagnostic]) -> None:
@@ -253,7 +150,14 @@ def _task_rules(ctx: JobContext, task: TaskSpec, tasks: dict[str, TaskSpec], out
                     f"task {task.key!r} depends on unknown task {up_key!r}{_suggest(up_key, tasks)}",
                     where, dpath,
                 ))
-            if up_key in seen_deps:
+            if up_key in seen_deps and _both_branches(task, up_key):
+                out.append(ctx.d(
+                    "FD604",
+                    f"task {task.key!r} depends on both branches of condition {up_key!r} (.true and .false) under "
+                    f"run_if {task.run_if or 'ALL_SUCCESS'}: one branch is always excluded, so the task can never "
+                    f"run; to run after {up_key!r} whatever its outcome, depend on the condition itself "
+                    f"(depends_on=[{up_key}])", where, dpath))
+            elif up_key in seen_deps:
                 out.append(ctx.d("FD108", f"task {task.key!r} lists {up_key!r} twice in depends_on",
                                  where, dpath))
             seen_deps.add(up_key)
@@ -283,26 +187,13 @@ def _task_rules(ctx: JobContext, task: TaskSpec, tasks: dict[str, TaskSpec], out
                 "add depends_on or drop run_if",
                 task.location, f"{path}.run_if",
             ))
-    # _kind_rules provably reports nothing for a task of a quiet kind (below) that needs no compute it lacks, with
-    # no retry, timeout or description, and notebook parameters far below the size limit: no call for it
-    kind = task.kind
-    needs_compute = _QUIET_KINDS.get(type(kind))
-    if (needs_compute is None  # a kind with rules of its own (or a subclass)
-            or needs_compute and task.compute is None and ctx.job.compute is None  # FD503
-            or task.retry is not None or task.timeout_seconds is not None or task.description is not None
-            or type(kind) is NotebookTask and kind.parameters
-            and _json_may_exceed(kind.parameters, MAX_BASE_PARAMETERS_BYTES)):
-        out += _kind_rules(ctx, task, "tasks." + task.key, task.location)
+    out += _kind_rules(ctx, task, "tasks." + task.key, task.location)
 
 
-# Exact kind types that none of _kind_rules' per-kind rules (FunctionTask, PythonFileTask, ConditionTask) concern,
-# with their needs_compute.  NotebookTask is among them: its one rule (parameter size) is checked in _task_rules.
-_QUIET_KINDS: dict[type, bool] = {
-    k: k.needs_compute for k in (
-        NotebookTask, SqlFileTask, SqlQueryTask, SqlAlertTask, SqlDashboardTask, PythonWheelTask, SparkJarTask, DbtTask,
-        PipelineTask, RunJobTask, ForEachTask, DashboardTask, AlertTask, PowerBiTask, CleanRoomNotebookTask, RawTask,
-    )
-}
+def _with_nested(task: TaskSpec) -> list[tuple[TaskSpec, TaskSpec | None]]:
+    """``[(task, None)]``, plus ``(nested task, task)`` for a kind that holds a nested task (for-each)."""
+    nested = getattr(task.kind, "task", None)
+    return [(task, None), (nested, task)] if isinstance(nested, TaskSpec) else [(task, None)]
 
 
 def _outcome_rules(ctx, task, dep, upstream, where, dpath) -> list[Diagnostic]:
@@ -328,50 +219,25 @@ def _outcome_rules(ctx, task, dep, upstream, where, dpath) -> list[Diagnostic]:
     return out
 
 
-def _kind_rules(ctx: JobContext, task: TaskSpec, path: str, location, nested: bool = False) -> list[Diagnostic]:
+def _kind_rules(ctx: JobContext, task: TaskSpec, path: str, location) -> list[Diagnostic]:
+    """The rules every task shares (compute, retries, timeout, description), then its kind's own rules (the
+    kind's entry in :mod:`flowdef.wire.kinds`), then the same for a nested task."""
     out = []
     kind = task.kind
-    if isinstance(kind, FunctionTask) and "<locals>" in kind.function:
-        out.append(ctx.d(
-            "FD501",
-            f"function task {task.key!r} is defined inside another function ({kind.function}); Databricks imports "
-            "it by module and name, so define it at module level",
-            location, path,
-        ))
-    if getattr(kind, "needs_compute", False) and task.compute is None and ctx.job.compute is None:
-        what = "function" if isinstance(kind, FunctionTask) else "Python file" if isinstance(
-            kind, PythonFileTask) else type(kind).__name__
+    if kinds.needs_compute(kind) and task.compute is None and ctx.job.compute is None:
+        what = {"FunctionTask": "function", "PythonFileTask": "Python file"}.get(type(kind).__name__,
+                                                                                 type(kind).__name__)
         out.append(ctx.d(
             "FD503",
             f"{what} task {task.key!r} needs compute: pass compute=Environment(...) (serverless), a JobCluster or "
             "an ExistingCluster, on the task or as the job's default Job(compute=...)",
             location, path,
         ))
-    if isinstance(kind, PythonFileTask) and not is_external_path(kind.path):
-        if "{{" not in kind.path and not (ctx.config.root / kind.path).is_file():
-            out.append(ctx.d(
-                "FD406",
-                f"Python file {kind.path!r} of task {task.key!r} does not exist (paths are relative to the project "
-                f"root {ctx.config.root})",
-                location, f"{path}.spark_python_task.python_file",
-            ))
-    if isinstance(kind, NotebookTask) and kind.parameters and _json_may_exceed(kind.parameters,
-                                                                               MAX_BASE_PARAMETERS_BYTES):
-        size = len(json.dumps(dict(kind.parameters), separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
-        if size > MAX_BASE_PARAMETERS_BYTES:
-            out.append(ctx.d(
-                "FD502",
-                f"notebook parameters of task {task.key!r} are {size:,} bytes as JSON; the Jobs API allows at most "
-                f"1 MB — pass large data through a table or a volume file and give the notebook its path",
-                location, f"{path}.notebook_task.base_parameters",
-            ))
-    if is_condition(kind):
-        out += _condition_rules(ctx, task, kind, path, location)
+    entry = kinds.BY_MODEL.get(type(kind))
+    if entry is not None:
+        out += entry.rules(ctx, task, kind, path, location)
     if task.retry is not None:
         r = task.retry
-        if is_condition(kind):
-            out.append(ctx.d("FD501", f"condition task {task.key!r} cannot retry (the Jobs API does not support "
-                             "retries on condition tasks); remove retry=", location, path))
         if r.max_retries < -1:
             out.append(ctx.d("FD501", "retry: max_retries must be -1 (forever) or >= 0", location, path))
         elif r.max_retries > INT32_MAX:
@@ -392,109 +258,9 @@ def _kind_rules(ctx: JobContext, task: TaskSpec, path: str, location, nested: bo
             f"task description is {len(task.description):,} characters; at most {MAX_TASK_DESCRIPTION} are allowed",
             location, f"{path}.description",
         ))
-    return out
-
-
-def _json_may_exceed(pairs, limit: int) -> bool:
-    """A cheap upper bound first: a character is at most 6 bytes in UTF-8 JSON (4 bytes, or a ``\\uXXXX``
-    escape for control characters).  For string pairs, ``{"n":"v",...}`` is at most 6 bytes per character of
-    the names and values plus 6 per pair (quotes, colon, comma) plus 2 (braces); otherwise the tuple's repr has
-    at least as many characters as the JSON holds."""
-    chars = 2
-    for pair in pairs:
-        if pair.__class__ is not tuple or len(pair) != 2:
-            return len(repr(pairs)) * 6 > limit
-        name, value = pair
-        if not isinstance(name, str) or not isinstance(value, str):  # references are strings too
-            return len(repr(pairs)) * 6 > limit
-        chars += len(name) + len(value) + 1
-    return chars * 6 > limit
-
-
-def _condition_rules(ctx: JobContext, task: TaskSpec, kind, path: str, location) -> list[Diagnostic]:
-    out = []
-    op = getattr(kind, "op", None)
-    op_text = getattr(op, "value", op)
-    if op_text not in CONDITION_OPS:
-        text = str(op_text)
-        guess = _OP_SYMBOLS.get(text.strip().upper()) or (text.upper() if text.upper() in CONDITION_OPS else None)
-        hint = f"; did you mean {guess!r}?" if guess else _suggest(text, CONDITION_OPS)
-        out.append(ctx.d(
-            "FD112",
-            f"condition op {op_text!r} of task {task.key!r} is not valid (one of {', '.join(CONDITION_OPS)}){hint}",
-            location, f"{path}.condition_task.op",
-        ))
-    for side in ("left", "right"):
-        value = getattr(kind, side, None)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            out.append(ctx.d(
-                "FD112",
-                f"condition task {task.key!r} has an empty {side} operand; both operands are required",
-                location, f"{path}.condition_task.{side}",
-            ))
-    if op_text in STRING_CONDITION_OPS:
-        for side in ("left", "right"):
-            value = getattr(kind, side, None)
-            why = _numeric_operand(ctx, value)
-            if why:
-                where = getattr(value, "location", None) or location
-                out.append(ctx.d(
-                    "FD113",
-                    f"condition {op_text} of task {task.key!r} compares strings, and its {side} operand {why}: "
-                    f"\"12.0\" is not equal to \"12\" here — compare numbers with GREATER_THAN_OR_EQUAL / "
-                    "LESS_THAN_OR_EQUAL (numeric), or publish a string or boolean value",
-                    where, f"{path}.condition_task.{side}",
-                ))
-    return out
-
-
-def _numeric_operand(ctx: JobContext, value) -> str:
-    if not isinstance(value, str) or not value:
-        return ""
-    if "{{" not in value:
-        return f"{value!r} looks like a number" if _NUMBER.match(value) else ""
-    from flowdef.jobsapi.refs import find_refs
-
-    refs = find_refs(value)
-    if len(refs) != 1 or refs[0].kind != "tasks.values" or len(refs[0].text) != len(value.strip()):
-        return ""
-    producer_key, name = refs[0].parts[1], refs[0].parts[3]
-    for t in ctx.job.tasks:
-        if t.key == producer_key:
-            declared = dict(t.values).get(name)
-            if declared in _NUMERIC_TYPES:
-                return f"is task value {producer_key}.{name}, declared {declared}"
-            return ""
-    return ""
-
-
-def _for_each_rules(ctx: JobContext, task: TaskSpec, kind) -> list[Diagnostic]:
-    out = []
-    path = f"tasks.{task.key}.for_each_task"
-    inner = getattr(kind, "task", None)
-    concurrency = getattr(kind, "concurrency", None)
-    if concurrency is not None:
-        if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-            out.append(ctx.d("FD501", f"for-each concurrency must be a positive integer, got {concurrency!r}",
-                             task.location, f"{path}.concurrency"))
-        elif concurrency > MAX_FOR_EACH_CONCURRENCY:
-            out.append(ctx.d(
-                "FD502",
-                f"for-each concurrency {concurrency} is above {MAX_FOR_EACH_CONCURRENCY}, the documented maximum "
-                "number of concurrent iterations; the service may reject or cap it",
-                task.location, f"{path}.concurrency", severity="warning",
-            ))
-    if inner is None or not hasattr(inner, "kind"):
-        return out
-    location = inner.location or task.location
-    if is_for_each(inner.kind):
-        out.append(ctx.d(
-            "FD111",
-            f"for-each task {task.key!r} runs another for-each task ({inner.key!r}); the Jobs API does not allow "
-            "nesting — iterate over the combined list in one for-each, or run a job (run-job task) per element",
-            location, f"{path}.task",
-        ))
-    out += _kind_rules(ctx, inner, f"{path}.task", location, nested=True)
+    nested = getattr(kind, "task", None)
+    if isinstance(nested, TaskSpec):
+        out += _kind_rules(ctx, nested, f"{path}.for_each_task.task", nested.location or location)
     return out
 
 

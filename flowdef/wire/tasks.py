@@ -1,7 +1,7 @@
-"""The wire shape of each task kind: ``(field, body)`` of its ``*_task`` object, and the path rules they share.
+"""The wire shape of each task kind: the body of its ``*_task`` object, and the path rules they share.
 
-Part of the compiler (:mod:`flowdef.compile.compiler` assembles tasks and jobs); split out so each file stays small.
-Pure functions of the frozen model and the target.
+``encode_<kind>(job, task, kind, target) -> body``; :mod:`flowdef.wire.kinds` pairs each with its wire field, its
+decoder (:mod:`flowdef.wire.decode`) and its rules.  Pure functions of the frozen model and the target.
 """
 
 from __future__ import annotations
@@ -85,23 +85,23 @@ def _subscriptions(subs: tuple[Subscriber, ...]) -> list[dict]:
     return out
 
 
-def _function(job, task, kind: FunctionTask, target) -> tuple[str, dict]:
-    return "spark_python_task", {
+def encode_function(job, task, kind: FunctionTask, target) -> dict:
+    return {
         "python_file": f"{target.root_path}/{ENTRY_SCRIPT}",
         "parameters": function_task_parameters(job, task),
         "source": "WORKSPACE",
     }
 
 
-def _python_file(job, task, kind: PythonFileTask, target) -> tuple[str, dict]:
+def encode_python_file(job, task, kind: PythonFileTask, target) -> dict:
     path, source = _code_path(job, kind.path, target, notebook=False)
     body: dict = {"python_file": path}
     put(body, "parameters", list(kind.parameters))
     put(body, "source", source)
-    return "spark_python_task", body
+    return body
 
 
-def _notebook(job, task, kind: NotebookTask, target) -> tuple[str, dict]:
+def encode_notebook(job, task, kind: NotebookTask, target) -> dict:
     path = kind.path
     if path.__class__ is str and path[:1] == "/":  # absolute: used as is (what _code_path says, without the call)
         body: dict = {"notebook_path": path, "source": "WORKSPACE"}
@@ -114,33 +114,33 @@ def _notebook(job, task, kind: NotebookTask, target) -> tuple[str, dict]:
         body["base_parameters"] = dict(kind.parameters)
     if kind.warehouse_id is not None:
         put(body, "warehouse_id", kind.warehouse_id)
-    return "notebook_task", body
+    return body
 
 
-def _sql_file(job, task, kind: SqlFileTask, target) -> tuple[str, dict]:
+def encode_sql_file(job, task, kind: SqlFileTask, target) -> dict:
     body = {
         "file": {"path": sql_workspace_path(job, task, target), "source": "WORKSPACE"},
         "warehouse_id": _warehouse(kind, target),
     }
     put(body, "parameters", dict(kind.parameters))
-    return "sql_task", body
+    return body
 
 
-def _sql_query(job, task, kind: SqlQueryTask, target) -> tuple[str, dict]:
+def encode_sql_query(job, task, kind: SqlQueryTask, target) -> dict:
     body: dict = {"query": {"query_id": kind.query_id}, "warehouse_id": _warehouse(kind, target)}
     put(body, "parameters", dict(kind.parameters))
-    return "sql_task", body
+    return body
 
 
-def _sql_alert(job, task, kind: SqlAlertTask, target) -> tuple[str, dict]:
+def encode_sql_alert(job, task, kind: SqlAlertTask, target) -> dict:
     alert: dict = {"alert_id": kind.alert_id}
     put(alert, "subscriptions", _subscriptions(kind.subscriptions))
     if kind.pause_subscriptions:
         alert["pause_subscriptions"] = True
-    return "sql_task", {"alert": alert, "warehouse_id": _warehouse(kind, target)}
+    return {"alert": alert, "warehouse_id": _warehouse(kind, target)}
 
 
-def _sql_dashboard(job, task, kind: SqlDashboardTask, target) -> tuple[str, dict]:
+def encode_sql_dashboard(job, task, kind: SqlDashboardTask, target) -> dict:
     dash: dict = {"dashboard_id": kind.dashboard_id}
     put(dash, "subscriptions", _subscriptions(kind.subscriptions))
     put(dash, "custom_subject", kind.custom_subject)
@@ -148,20 +148,20 @@ def _sql_dashboard(job, task, kind: SqlDashboardTask, target) -> tuple[str, dict
         dash["pause_subscriptions"] = True
     body: dict = {"dashboard": dash, "warehouse_id": _warehouse(kind, target)}
     put(body, "parameters", dict(kind.parameters))
-    return "sql_task", body
+    return body
 
 
-def _python_wheel(job, task, kind: PythonWheelTask, target) -> tuple[str, dict]:
+def encode_python_wheel(job, task, kind: PythonWheelTask, target) -> dict:
     body: dict = {"package_name": kind.package_name, "entry_point": kind.entry_point}
     put(body, "parameters", list(kind.parameters))
     put(body, "named_parameters", dict(kind.named_parameters))
-    return "python_wheel_task", body
+    return body
 
 
-def _spark_jar(job, task, kind: SparkJarTask, target) -> tuple[str, dict]:
+def encode_spark_jar(job, task, kind: SparkJarTask, target) -> dict:
     body: dict = {"main_class_name": kind.main_class_name}
     put(body, "parameters", list(kind.parameters))
-    return "spark_jar_task", body
+    return body
 
 
 def dbt_project_path(job: JobSpec, kind: DbtTask, target: Target) -> tuple[str | None, str]:
@@ -176,7 +176,7 @@ def dbt_project_path(job: JobSpec, kind: DbtTask, target: Target) -> tuple[str |
     return workspace_path(target, directory), "WORKSPACE"
 
 
-def _dbt(job, task, kind: DbtTask, target) -> tuple[str, dict]:
+def encode_dbt(job, task, kind: DbtTask, target) -> dict:
     directory, source = dbt_project_path(job, kind, target)
     body: dict = {"commands": list(kind.commands), "source": source}
     put(body, "project_directory", directory)
@@ -185,28 +185,28 @@ def _dbt(job, task, kind: DbtTask, target) -> tuple[str, dict]:
     put(body, "warehouse_id", warehouse)
     put(body, "catalog", kind.catalog)
     put(body, "schema", kind.schema)
-    return "dbt_task", body
+    return body
 
 
-def _pipeline(job, task, kind: PipelineTask, target) -> tuple[str, dict]:
+def encode_pipeline(job, task, kind: PipelineTask, target) -> dict:
     pipeline_id = kind.pipeline_id if kind.pipeline_id is not None else pipeline_placeholder(kind.pipeline_name or "")
     body: dict = {"pipeline_id": pipeline_id}
     if kind.full_refresh:
         body["full_refresh"] = True
-    return "pipeline_task", body
+    return body
 
 
-def _run_job(job, task, kind: RunJobTask, target) -> tuple[str, dict]:
+def encode_run_job(job, task, kind: RunJobTask, target) -> dict:
     body: dict = {"job_id": kind.job_id if kind.job_id is not None else job_placeholder(kind.job_key or "")}
     put(body, "job_parameters", dict(kind.job_parameters))
-    return "run_job_task", body
+    return body
 
 
-def _condition(job, task, kind: ConditionTask, target) -> tuple[str, dict]:
-    return "condition_task", {"op": kind.op, "left": kind.left, "right": kind.right}
+def encode_condition(job, task, kind: ConditionTask, target) -> dict:
+    return {"op": kind.op, "left": kind.left, "right": kind.right}
 
 
-def _dashboard(job, task, kind: DashboardTask, target) -> tuple[str, dict]:
+def encode_dashboard(job, task, kind: DashboardTask, target) -> dict:
     body: dict = {"dashboard_id": kind.dashboard_id}
     put(body, "warehouse_id", kind.warehouse_id)
     sub: dict = {}
@@ -215,19 +215,19 @@ def _dashboard(job, task, kind: DashboardTask, target) -> tuple[str, dict]:
     if kind.paused:
         sub["paused"] = True
     put(body, "subscription", sub)
-    return "dashboard_task", body
+    return body
 
 
-def _alert(job, task, kind: AlertTask, target) -> tuple[str, dict]:
+def encode_alert(job, task, kind: AlertTask, target) -> dict:
     body: dict = {}
     put(body, "alert_id", kind.alert_id)
     put(body, "workspace_path", kind.workspace_path)
     put(body, "warehouse_id", kind.warehouse_id)
     put(body, "subscribers", _subscriptions(kind.subscribers))
-    return "alert_task", body
+    return body
 
 
-def _power_bi(job, task, kind: PowerBiTask, target) -> tuple[str, dict]:
+def encode_power_bi(job, task, kind: PowerBiTask, target) -> dict:
     body: dict = {"connection_resource_name": kind.connection_resource_name}
     if kind.model is not None:
         m = kind.model
@@ -244,38 +244,11 @@ def _power_bi(job, task, kind: PowerBiTask, target) -> tuple[str, dict]:
     put(body, "tables", tables)
     put(body, "warehouse_id", kind.warehouse_id)
     put(body, "refresh_after_update", kind.refresh_after_update)
-    return "power_bi_task", body
+    return body
 
 
-def _clean_room_notebook(job, task, kind: CleanRoomNotebookTask, target) -> tuple[str, dict]:
+def encode_clean_room_notebook(job, task, kind: CleanRoomNotebookTask, target) -> dict:
     body: dict = {"clean_room_name": kind.clean_room_name, "notebook_name": kind.notebook_name}
     put(body, "notebook_base_parameters", dict(kind.parameters))
     put(body, "etag", kind.etag)
-    return "clean_rooms_notebook_task", body
-
-
-_KINDS: dict[type, Callable[..., tuple[str, dict]]] = {  # every kind but RawTask and ForEachTask
-    FunctionTask: _function, PythonFileTask: _python_file, NotebookTask: _notebook, SqlFileTask: _sql_file,
-    SqlQueryTask: _sql_query, SqlAlertTask: _sql_alert, SqlDashboardTask: _sql_dashboard,
-    PythonWheelTask: _python_wheel, SparkJarTask: _spark_jar, DbtTask: _dbt, PipelineTask: _pipeline,
-    RunJobTask: _run_job, ConditionTask: _condition, DashboardTask: _dashboard,
-    AlertTask: _alert, PowerBiTask: _power_bi, CleanRoomNotebookTask: _clean_room_notebook,
-}
-
-
-KIND_WIRE = _KINDS  # exact kind type -> (job, task, kind, target) -> (field, body); not RawTask nor ForEachTask
-
-
-def kind_body(job: JobSpec, task: TaskSpec, target: Target, compile_task: CompileTask) -> tuple[str, dict]:
-    """``(field, body)`` of a typed task kind; ``compile_task`` compiles a for-each task's nested task."""
-    kind = task.kind
-    if isinstance(kind, ForEachTask):
-        body: dict = {"inputs": kind.inputs}
-        if kind.task is not None:
-            body["task"] = compile_task(job, kind.task, target)
-        put(body, "concurrency", kind.concurrency)
-        return "for_each_task", body
-    compile_kind = _KINDS.get(type(kind))
-    if compile_kind is None:  # pragma: no cover - every kind is handled
-        raise TypeError(f"unknown task kind {kind!r}")
-    return compile_kind(job, task, kind, target)
+    return body

@@ -1,0 +1,119 @@
+"""Every task kind has one complete entry in flowdef.wire.kinds, and every consumer reads it.
+
+Fails when a kind class is added without an entry, when an entry lacks a part (wire field, encoder, decoder,
+compute flag, artifacts, rules, DSL method), or when the entries drift from the Jobs API's task fields.
+"""
+
+from __future__ import annotations
+
+import typing
+
+from flowdef import Job
+from flowdef.jobsapi import fields
+from flowdef.model import tasks as model_tasks
+from flowdef.model.tasks import KIND_TYPES, TaskKind
+from flowdef.wire import kinds
+
+
+def test_every_kind_class_has_exactly_one_entry():
+    assert set(typing.get_args(TaskKind)) == set(KIND_TYPES)
+    models = [e.model for e in kinds.ENTRIES]
+    assert sorted(m.__name__ for m in models) == sorted(m.__name__ for m in KIND_TYPES)
+    assert len(models) == len(set(models))
+
+
+def test_every_kind_class_of_the_model_module_is_in_the_union():
+    """A new ``*Task`` class in flowdef.model.tasks that is not a kind would be surprising: name it otherwise."""
+    classes = {obj for name, obj in vars(model_tasks).items()
+               if isinstance(obj, type) and name.endswith("Task") and obj.__module__ == model_tasks.__name__}
+    assert classes == set(KIND_TYPES)
+
+
+def test_every_entry_is_complete():
+    for entry in kinds.ENTRIES:
+        name = entry.model.__name__
+        assert callable(entry.encode), name
+        assert callable(entry.artifacts), name
+        assert callable(entry.rules), name
+        assert isinstance(entry.needs_compute, bool), name
+        assert entry.dsl, name
+        if entry.model is model_tasks.RawTask:
+            assert entry.field is None and entry.decode is None  # anything undecodable becomes a raw task
+        else:
+            assert entry.field and entry.field.endswith("_task"), name
+            assert callable(entry.decode), name
+
+
+def test_every_entry_has_a_dsl_method():
+    for entry in kinds.ENTRIES:
+        for method in entry.dsl:
+            assert callable(getattr(Job, method, None)), f"Job.{method} missing for {entry.model.__name__}"
+
+
+def test_wire_fields_are_jobs_api_task_fields():
+    assert kinds.WIRE_FIELDS <= fields.field_names(fields.TASK)
+    for field, entries in kinds.BY_FIELD.items():
+        assert all(e.field == field for e in entries)
+
+
+def test_needs_compute_is_read_from_the_registry_only():
+    """The model classes carry no copy of the compute flag (one entry per kind, nothing to keep in step)."""
+    for cls in KIND_TYPES:
+        assert not hasattr(cls, "needs_compute"), cls.__name__
+    assert kinds.needs_compute(model_tasks.PythonFileTask("x.py"))
+    assert not kinds.needs_compute(model_tasks.NotebookTask("/x"))
+    assert not kinds.needs_compute(object())
+
+
+def test_unknown_kind_values_are_refused_by_the_encoder():
+    class Odd(model_tasks.NotebookTask):  # a subclass is not the kind: exact types only
+        pass
+
+    try:
+        kinds.entry(Odd("/x"))
+    except TypeError as exc:
+        assert "unknown task kind" in str(exc)
+    else:  # pragma: no cover
+        raise AssertionError("a subclass must not pass for its base kind")
+
+
+def test_every_kind_has_rules_that_run(tmp_path):
+    """No kind is skipped by validation: a task of each kind reaches its entry's rules (no 'quiet' allow-list)."""
+    from flowdef.load.config import ProjectConfig, Target
+    from flowdef.model.spec import JobSpec, TaskSpec
+    from flowdef.validate import structure
+    from flowdef.validate.context import JobContext
+
+    seen: list[type] = []
+    originals = {}
+    for entry in kinds.ENTRIES:
+        originals[entry.model] = entry
+
+    def spy(entry):
+        def rules(ctx, task, kind, path, location):
+            seen.append(type(kind))
+            return entry.rules(ctx, task, kind, path, location)
+        return rules
+
+    import dataclasses
+    patched = {m: dataclasses.replace(e, rules=spy(e)) for m, e in originals.items()}
+    samples = [
+        model_tasks.FunctionTask("m", "f"), model_tasks.PythonFileTask("/x.py"), model_tasks.NotebookTask("/nb"),
+        model_tasks.SqlFileTask("q.sql"), model_tasks.SqlQueryTask("q"), model_tasks.SqlAlertTask("a"),
+        model_tasks.SqlDashboardTask("d"), model_tasks.PythonWheelTask("p", "e"), model_tasks.SparkJarTask("C"),
+        model_tasks.DbtTask(["dbt run"], "/d"), model_tasks.PipelineTask(pipeline_id="p"),
+        model_tasks.RunJobTask(job_id=1), model_tasks.ConditionTask("EQUAL_TO", "a", "b"),
+        model_tasks.ForEachTask("[1]", TaskSpec("inner", model_tasks.NotebookTask("/nb"))),
+        model_tasks.DashboardTask("d"), model_tasks.AlertTask("a"), model_tasks.PowerBiTask("c"),
+        model_tasks.CleanRoomNotebookTask("r", "n"), model_tasks.RawTask((("ai_runtime_task", {}),)),
+    ]
+    assert {type(k) for k in samples} == set(KIND_TYPES)
+    job = JobSpec("j", "j", tasks=tuple(TaskSpec(f"t{i}", k) for i, k in enumerate(samples)))
+    original_table = dict(kinds.BY_MODEL)
+    kinds.BY_MODEL.update(patched)
+    try:
+        structure.check(JobContext(job, Target("t"), ProjectConfig(tmp_path, "p")))
+    finally:
+        kinds.BY_MODEL.clear()
+        kinds.BY_MODEL.update(original_table)
+    assert set(seen) == set(KIND_TYPES)
