@@ -431,3 +431,20 @@ def test_validate_finds_tokens_in_descriptions(cli, tmp_path):
     assert "FD210" in cli.out and "description contains what looks like a literal Databricks personal access " \
                                   "token" in cli.out
     assert "tasks.a.description contains what looks like a literal password" in cli.out
+
+
+def test_saved_create_with_a_time_lagged_list(ws, cli, tmp_path, monkeypatch):
+    """The lag real workspaces show is time, not a count of calls: a new job is missing from jobs/list for 1.5 s."""
+    monkeypatch.setenv("FLOWDEF_RECONCILE_WAIT", "20")
+    ws.list_lag_seconds = 1.5
+    ws.faults.add(Fault(method="POST", path=CREATE, action="commit_then_status", status=503, retry_after=0,
+                        times=2))
+    project = generated_project(tmp_path, 3)
+    start = time.monotonic()
+    assert cli(project, "apply", "--target", "prod") == 0, cli.err
+    assert time.monotonic() - start < 15
+    one_each(ws, 3)
+    assert ws.count("POST", CREATE) == 5 and cli.err.count("deleted duplicate job") == 2
+    ws.list_lag_seconds = 0
+    ws.reset_log()
+    assert cli(project, "apply", "--target", "prod") == 0 and ws.writes() == []

@@ -115,6 +115,12 @@ class MemoryStore:
         self.files[path] = data
         return True
 
+    def write(self, path, data):
+        self.files[path] = data
+
+    def mkdirs(self, path):
+        pass
+
     def delete(self, path):
         self.files.pop(path, None)
 
@@ -156,11 +162,39 @@ def test_release_keeps_someone_elses_lock():
 
 def test_lock_waits_for_timeout():
     store = MemoryStore()
-    DeployLock(store, "/r").acquire()
+    held = DeployLock(store, "/r")
+    held.acquire()
     start = time.monotonic()
     with pytest.raises(LockHeld):
         DeployLock(store, "/r", timeout=0.3, poll=0.1).acquire()
     assert time.monotonic() - start >= 0.3
+    held.release()
+
+
+def test_lease_rules_and_breaking():
+    now = time.time()
+    live = LockInfo("a", "ci", "elsewhere", 1, now - 600, "apply", lease_until=now + 60)
+    assert live.stale_reason(now) is None  # old, but its lease is renewed
+    expired = LockInfo("b", "ci", "elsewhere", 1, now - 600, "apply", lease_until=now - 1)
+    assert "lease ran out" in expired.stale_reason(now)
+    store = MemoryStore()
+    store.files[lock_path("/r")] = live.to_json()
+    with pytest.raises(Exception, match="refusing to break the deploy lock"):
+        break_lock(store, "/r")
+    assert break_lock(store, "/r", force=True) == live and store.files == {}
+    store.files[lock_path("/r")] = expired.to_json()
+    assert break_lock(store, "/r") == expired
+
+
+def test_renewal_extends_the_lease():
+    store = MemoryStore()
+    lock = DeployLock(store, "/r", lease=10)
+    first = lock.acquire().lease_until
+    time.sleep(0.01)
+    lock.renew()
+    assert LockInfo.parse(store.files[lock_path("/r")]).lease_until > first
+    lock.release()
+    assert store.files == {}
 
 
 def test_job_references_and_waves():

@@ -44,3 +44,15 @@ def test_a_task_with_chosen_job_parameters(example):
     assert run.result == "FAILED"
     assert run.states == {"deduplicate_claims": "SUCCESS", "join_tables_create": "FAILED",
                           "join_tables_metrics": "UPSTREAM_FAILED", "join_tables_sample": "UPSTREAM_FAILED"}
+
+
+def test_the_readme_example(example_project, local_project):
+    import re
+
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    block = next(b for b in re.findall(r"```python\n(.*?)```", readme, re.S) if "local_project" in b)
+    namespace: dict = {}
+    exec(block, namespace)
+    namespace["test_metrics_use_the_dedup_count"](local_project)

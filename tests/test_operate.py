@@ -184,3 +184,39 @@ def test_plain_output_appends_lines_when_not_a_terminal(ws, cli, tmp_path, fast)
     assert any(line.startswith("  nothing_to_do: EXCLUDED") for line in lines)
     assert lines.index("  first: RUNNING") < lines.index("  first: SUCCESS 1.0s")
     assert any(line.startswith("Run ") and line.split(": ")[1].startswith("SUCCESS") for line in lines)
+
+
+def test_runs_pages_past_25_and_shows_only_this_projects_jobs(ws, cli, tmp_path, fast):
+    project = ops_project(tmp_path)
+    assert cli(project, "apply") == 0
+    job_id = managed_jobs(ws, "opsdemo", "dev")["ops_demo"][0]
+    stranger = ws.add_job({"name": "not ours", "tasks": [{"task_key": "x", "notebook_task": {"notebook_path": "/x"}}]})
+    w = ws.client()
+    for _ in range(28):
+        w.jobs.run_now(job_id)
+    w.jobs.run_now(stranger)
+    ws.reset_log()
+    assert cli(project, "runs", "--limit", "30", "--format", "json") == 0
+    listed = json.loads(cli.out)
+    assert len(listed) == 28 and {r["job"] for r in listed} == {"ops_demo"}
+    ids = [int(r["run_id"]) for r in listed]
+    assert ids == sorted(ids, reverse=True)  # newest first
+    assert ws.count("GET", "/api/2.2/jobs/runs/list") == 2  # 25 + the rest
+    assert cli(project, "runs", "ops_demo", "--limit", "3") == 0 and len(cli.out.splitlines()) == 4
+
+
+def test_logs_of_attempts_error_trace_and_unlisted_attempts(ws, cli, tmp_path, fast):
+    project = ops_project(tmp_path)
+    assert cli(project, "apply") == 0
+    job_id = managed_jobs(ws, "opsdemo", "dev")["ops_demo"][0]
+    ws.fail_task(job_id, "first", error="KeyError: 'claim_id'")
+    ws.set_task_output(job_id, "first", error_trace="Traceback (most recent call last):\n  ...\nKeyError: 'claim_id'")
+    assert cli(project, "run", "ops_demo", "--format", "json") == 1
+    run_id = json.loads(cli.out)["run_id"]
+    assert cli(project, "logs", run_id, "first") == 0
+    assert "first (attempt 0): FAILED" in cli.out and "error:\n  KeyError: 'claim_id'" in cli.out
+    assert "error trace:\nTraceback (most recent call last):" in cli.out
+    assert cli(project, "logs", run_id, "first", "--attempt", "3") == 1 and "no attempt 3" in cli.err
+    assert cli(project, "logs", run_id, "nope") == 1 and "has no task 'nope'" in cli.err
+    assert cli(project, "logs", run_id, "first", "--format", "json") == 0
+    assert json.loads(cli.out)["error"] == "KeyError: 'claim_id'"

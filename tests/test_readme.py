@@ -36,6 +36,8 @@ def test_quick_start_is_two_commands():
     quick = README.split("## Quick start", 1)[1].split("##", 1)[0]
     commands = re.findall(r"```bash\n(.*?)```", quick, re.S)
     assert [c.strip() for c in commands] == [
-        "pip install -e . && python -m flowdef validate && python -m flowdef compile",
+        "pip install -e . && python -m flowdef validate && python -m flowdef compile && python -m flowdef.local.example_data"
+        " && python -m flowdef run smart_claims_ingestion --target local"
+        " && python -m flowdef run smart_claims_bronze_to_silver --target local",
         "pip install -e '.[test]' && python -m pytest",
     ]

@@ -323,8 +323,8 @@ def test_cancel_spreads_upstream_canceled_and_cleanup_still_runs():
 def test_cancel_before_anything_started():
     run = Run({"tasks": [t("a"), t("b", "a")]}, now=0)
     run.cancel(5)
-    run.ready(5)
     assert states(run) == {"a": "CANCELED", "b": "UPSTREAM_CANCELED"} and run.result == "CANCELED"
+    assert run.ready(6) == [] and run.end_time == 5
 
 
 # ---------------------------------------------------------------------------------------------- values [TV]

@@ -40,6 +40,7 @@ def test_life_cycle_over_polls_with_queueing(stepping):
     w = stepping.client()
     job_id = stepping.add_job({"name": "q", "max_concurrent_runs": 1, "tasks": [task("a"), task("b", "a")]})
     first = w.jobs.run_now(job_id).response.run_id
+    assert [r.state.life_cycle_state.value for r in w.jobs.list_runs(job_id=job_id)] == ["PENDING"]
     second = w.jobs.run_now(job_id).response.run_id
     life = lambda run_id: w.jobs.get_run(run_id).state.life_cycle_state.value  # noqa: E731
     assert life(second) == "QUEUED"
@@ -49,8 +50,8 @@ def test_life_cycle_over_polls_with_queueing(stepping):
     assert states(run) == {"a": "SUCCESS", "b": "SUCCESS"} and run.state.result_state.value == "SUCCESS"
     a, b = run.tasks
     assert a.end_time <= b.start_time < b.end_time
-    # the first run ended: the queued one is admitted and goes through the same life cycle
-    assert [life(second) for _ in range(3)] == ["RUNNING", "RUNNING", "TERMINATED"]
+    # the first run ended: the queued one is admitted, waits one poll PENDING, then runs like the first
+    assert [life(second) for _ in range(4)] == ["PENDING", "RUNNING", "RUNNING", "TERMINATED"]
     assert [r.run_id for r in w.jobs.list_runs(job_id=job_id)] == [second, first]
 
 

@@ -189,3 +189,29 @@ def test_policy_retry_wait_holds_foreach_slot(flip):
     assert second_wave() == [1]  # the waiting iteration frees its slot
     flip("RETRY_WAIT_HOLDS_FOREACH_SLOT", True)
     assert second_wave() == []
+
+
+def test_policy_no_retry_while_stopping(flip):
+    def cleanup_attempts():
+        run = Run({"tasks": [t("a"), t("cleanup", "a", run_if="ALL_DONE", max_retries=2)]}, now=0)
+        run.ready(0)
+        run.cancel(1)
+        drive(run, lambda w: "FAILED", now=1)
+        return len(run.records["cleanup"].attempts), run.result
+    assert cleanup_attempts() == (1, "CANCELED")
+    flip("NO_RETRY_WHILE_STOPPING", False)
+    assert cleanup_attempts() == (3, "CANCELED")
+
+
+def test_policy_repair_of_only_run_stays_inside(flip):
+    tasks = [t("a"), t("b", "a"), t("c", "b")]
+
+    def repaired():
+        run = Run({"tasks": tasks}, now=0, only={"b"})
+        drive(run, lambda w: "FAILED")
+        run.repair({"tasks": tasks}, 5, all_failed=True)
+        drive(run, lambda w: "SUCCESS", now=5)
+        return {r.key: r.state for r in run.tasks}
+    assert repaired() == {"b": "SUCCESS"}
+    flip("REPAIR_OF_ONLY_RUN_STAYS_INSIDE", False)
+    assert repaired() == {"a": "SUCCESS", "b": "SUCCESS", "c": "SUCCESS"}

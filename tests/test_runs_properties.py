@@ -138,3 +138,47 @@ def test_repair_of_all_failed_with_every_task_succeeding_ends_in_success(job):
     assert run.terminated and all(r.state in rules.FINAL_STATES for r in run.tasks)
     assert all(r.state not in ("FAILED", "UPSTREAM_FAILED", "CANCELED", "UPSTREAM_CANCELED") for r in run.tasks), \
         {r.key: r.state for r in run.tasks}
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(jobs(), st.lists(st.integers(0, 4000), min_size=16, max_size=16),
+       st.lists(st.sampled_from([0, 0, 1, 2]), min_size=9, max_size=9), st.sampled_from([0, 0, 3, 6]))
+def test_random_runs_with_time_respect_timeouts_and_intervals(job, durations, task_timeouts, job_timeout):
+    """Random durations, task timeouts and a job timeout, in virtual time: the run ends, every attempt that was
+    cut short is TIMEDOUT at its deadline, retries wait their interval, and skipped tasks follow the rules."""
+    from flowdef.runs import drive
+
+    tasks, outcomes, _ = job
+    for task, limit in zip(tasks, task_timeouts):
+        if limit and "condition_task" not in task and "for_each_task" not in task:
+            task["timeout_seconds"] = limit
+    run = Run({"tasks": tasks, "timeout_seconds": job_timeout}, now=0)
+    counter = iter(range(10_000))
+
+    def execute(work):
+        i = next(counter)
+        return Outcome(outcomes[i % len(outcomes)], duration_ms=durations[i % len(durations)])
+
+    end = drive(run, execute)
+    assert run.terminated and all(r.state in rules.FINAL_STATES for r in run.tasks)
+    deadline = job_timeout * 1000
+    if job_timeout and end > deadline:
+        assert run.timed_out  # something was still going at the job's deadline: the run timed out
+    by_key = {t["task_key"]: t for t in tasks}
+    for rec in run.tasks:
+        spec = by_key[rec.key]
+        limit = int(spec.get("timeout_seconds") or 0) * 1000
+        for a in rec.attempts:
+            if limit and a.end is not None and a.start is not None:
+                assert a.end - a.start <= limit, (rec.key, a)
+        for prev, nxt in zip(rec.attempts, rec.attempts[1:]):
+            assert nxt.start >= prev.start + int(spec.get("min_retry_interval_millis") or 0)
+        if not rec.attempts and not spec.get("disabled") and not run.timed_out:
+            parents = [(run.records[d["task_key"]], d.get("outcome")) for d in spec.get("depends_on") or ()]
+            edges = [rules.classify_edge(p.state, p.outcome, o) for p, o in parents]
+            assert rules.decide(spec.get("run_if"), edges) == rec.state
+    if run.timed_out:
+        assert run.result == "TIMEDOUT"
+        for rec in run.tasks:  # after the deadline only failure-handling tasks start (cleanup still runs)
+            if (by_key[rec.key].get("run_if") or "ALL_SUCCESS") in rules.SUCCESS_RULES:
+                assert all(a.start is not None and a.start < deadline for a in rec.attempts), rec.key

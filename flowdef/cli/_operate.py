@@ -33,8 +33,8 @@ def params(items: list[str]) -> dict[str, str]:
     return out
 
 
-def open_backend(args: Any, *, pipelines: bool = False) -> tuple[Any, Any]:
-    """(project, backend) for the command line's target.  ``pipelines``: the job key is checked against the code."""
+def open_backend(args: Any) -> tuple[Any, Any]:
+    """(opened project, backend) for the command line's target."""
     from flowdef.cli._common import project
     from flowdef.operate.backend import backend_for
 

@@ -40,9 +40,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args) -> int:
     from flowdef.cli._common import project
-    from flowdef.deploy.session import prepare, terminate_as_interrupt
+    from flowdef.deploy.session import Prefetch, prepare, terminate_as_interrupt
 
     opened = project(args)
+    prefetch = Prefetch(opened.target, args, opened.target.root_path)  # reads overlap validate + compile
     desired = prepare(opened, args.command)
     if isinstance(desired, int):
         return desired
@@ -53,23 +54,23 @@ def run(args) -> int:
         print("error: --concurrency must be at least 1", file=sys.stderr)
         return 2
     with terminate_as_interrupt():
-        return _apply(args, opened, desired)
+        return _apply(args, opened, desired, prefetch)
 
 
-def _apply(args, opened, desired) -> int:
+def _apply(args, opened, desired, prefetch) -> int:
     from flowdef.deploy.engine import Deployer, Outcome, summary
     from flowdef.deploy.plan import render_text
-    from flowdef.deploy.session import break_lock_if_asked, confirm, connect, fail
+    from flowdef.deploy.session import break_lock_if_asked, confirm, fail
 
     config, target = opened.config, opened.target
     subset = bool(getattr(args, "paths", None))
     as_json = args.format == "json"
     try:
-        ws = connect(target, args)
+        ws, first = prefetch.result()
         dep = Deployer(ws, project=config.project, target=target.name, root=target.root_path, desired=desired,
                        concurrency=args.concurrency, complete=not subset, force_upload=args.force_upload)
         broke = break_lock_if_asked(ws, target.root_path, args)
-        state = dep.read_state()
+        state = dep.read_state(prefetched=first)
         plan = dep.plan(state)
         if not as_json and (plan.has_changes(prune=args.prune) or plan.conflicts or plan.deletes or plan.notes):
             print(render_text(plan, prune=args.prune))

@@ -26,9 +26,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args) -> int:
     from flowdef.cli._common import project
-    from flowdef.deploy.session import connect, fail, prepare
+    from flowdef.deploy.session import Prefetch, fail, prepare
 
     opened = project(args)
+    prefetch = Prefetch(opened.target, args, opened.target.root_path)  # reads overlap validate + compile
     desired = prepare(opened, args.command)
     if isinstance(desired, int):
         return desired
@@ -38,10 +39,10 @@ def run(args) -> int:
 
     subset = bool(getattr(args, "paths", None))
     try:
-        ws = connect(target, args)
+        ws, first = prefetch.result()
         dep = Deployer(ws, project=config.project, target=target.name, root=target.root_path, desired=desired,
                        complete=not subset, force_upload=getattr(args, "force_upload", False))
-        state = dep.read_state()
+        state = dep.read_state(prefetched=first)
         plan = dep.plan(state)
     except Exception as exc:  # noqa: BLE001 - one line, never a traceback
         return fail(exc)

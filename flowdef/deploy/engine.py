@@ -54,6 +54,23 @@ DEFAULT_CONCURRENCY = 32  # jobs written at once: 50 jobs in 2 waves (the SDK-fr
 _LANGUAGES = {".py": "PYTHON", ".sql": "SQL", ".scala": "SCALA", ".r": "R"}
 
 
+def read_manifest(ws: Workspace, root: str) -> Manifest:
+    data = ws.read(manifest_path(root))
+    manifest = Manifest.parse(data)
+    manifest.found = data is not None
+    return manifest
+
+
+def first_reads(ws: Workspace, root: str) -> tuple[Manifest, list[dict]]:
+    """The manifest and every ``jobs/list`` page (``expand_tasks``), in parallel: what a plan reads first."""
+    from concurrent.futures import ThreadPoolExecutor as Pool
+
+    with Pool(max_workers=2) as pool:
+        listed = pool.submit(lambda: list(ws.list_jobs(expand_tasks=True)))
+        manifest = read_manifest(ws, root)
+        return manifest, listed.result()
+
+
 @attrs.frozen
 class Desired:
     """One job as the code wants it: compiled payload, artifacts and declared permissions (None: not managed)."""
@@ -160,23 +177,24 @@ class Deployer:
         return sorted({p.rsplit("/", 1)[0] for p in self.artifacts()})
 
     def read_manifest(self) -> Manifest:
-        data = self.ws.read(manifest_path(self.root))
-        manifest = Manifest.parse(data)
-        manifest.found = data is not None
-        return manifest
+        return read_manifest(self.ws, self.root)
 
     def _folder_reader(self, folder: str) -> Callable[[], Any]:
         return lambda: self.ws.list_folder(folder)
 
-    def read_state(self, full_for: Iterable[str] | None = None, *, artifacts: bool = True) -> State:
+    def read_state(self, full_for: Iterable[str] | None = None, *, artifacts: bool = True,
+                   prefetched: tuple[Manifest, list[dict]] | None = None) -> State:
         """One wave of parallel reads: the manifest, the ``jobs/list`` pages (``expand_tasks``: a page carries the
         settings of up to 100 jobs, tasks included) and one listing per artifact folder.  Then ``jobs/get`` only
         for a job whose listed arrays were cut at 100 items, and for ids the manifest hints at that the (lagging)
         listing does not show yet."""
         folders = self.artifact_folders() if artifacts else []
-        reads: list[Callable[[], Any]] = [self.read_manifest, lambda: list(self.ws.list_jobs(expand_tasks=True))]
+        reads: list[Callable[[], Any]] = [] if prefetched else [
+            self.read_manifest, lambda: list(self.ws.list_jobs(expand_tasks=True))]
         reads += [self._folder_reader(f) for f in folders]
         results = self._map(lambda fn: fn(), reads, max(self.concurrency, READ_CONCURRENCY))
+        if prefetched:  # manifest and listing read while the project was compiled (session.Prefetch)
+            results = [*prefetched, *results]
         manifest, listed = results[0], results[1]
         listings = dict(zip(folders, results[2:]))
         light: dict[str, list[tuple[int, dict, bool]]] = {}
@@ -360,6 +378,11 @@ class Deployer:
                 return describe(err)
             return ""
 
+        if lock is not None and lock.lost:
+            # someone else holds the lock now: their manifest is theirs to write
+            progress.note("warning: the manifest was not written (the deploy lock was taken over); the next "
+                          "apply re-reads everything")
+            return
         steps: list[Callable[[], Any]] = [write] + ([lock.confirm] if lock is not None else [])
         results = self._map(lambda fn: fn(), steps)
         if results[0]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from typing import Any
 
 from flowdef.errors import WorkspaceError
 from flowdef.load.project import Project
@@ -21,7 +22,7 @@ def prepare(project: Project, command: str) -> list | int:
     if has_errors(diags):
         errors = [d for d in diags if getattr(d, "severity", "error") == "error"] or list(diags)
         print(format_text(errors), file=sys.stderr)
-        print(f"{command} stopped: {summary(diags)}; nothing was sent to the workspace", file=sys.stderr)
+        print(f"{command} stopped: {summary(diags)}; nothing was changed in the workspace", file=sys.stderr)
         return 1
     permissions = getattr(compiler, "permissions", None)  # added by the task-kinds work; optional
     desired = []
@@ -31,7 +32,7 @@ def prepare(project: Project, command: str) -> list | int:
             desired.append(Desired.of(compiled, permissions(job) if permissions is not None else None))
         except Exception as exc:  # noqa: BLE001 - e.g. a template that fails to render: one line, no traceback
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            print(f"error: compiling job {job.key} failed: {first}; nothing was sent to the workspace",
+            print(f"error: compiling job {job.key} failed: {first}; nothing was changed in the workspace",
                   file=sys.stderr)
             return 1
     return desired
@@ -42,6 +43,38 @@ def connect(target, args=None):
 
     return Workspace(host=target.host, profile=target.profile,
                      retry_timeout=getattr(args, "retry_timeout", None))
+
+
+class Prefetch:
+    """Connect and make the reads that need no compiled job (the manifest, the ``jobs/list`` pages) in a thread
+    while the project is validated and compiled, so their round trips overlap that CPU work.  Read-only: if the
+    project turns out to be invalid nothing has been changed.  :meth:`result` re-raises what went wrong."""
+
+    def __init__(self, target, args, root: str) -> None:
+        import threading
+
+        self._done = threading.Event()
+        self.ws: Any = None
+        self.reads: Any = None
+        self.error: BaseException | None = None
+        threading.Thread(target=self._run, args=(target, args, root), name="flowdef-prefetch", daemon=True).start()
+
+    def _run(self, target, args, root: str) -> None:
+        try:
+            self.ws = connect(target, args)
+            from flowdef.deploy.engine import first_reads
+
+            self.reads = first_reads(self.ws, root)
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread by result()
+            self.error = exc
+        finally:
+            self._done.set()
+
+    def result(self) -> tuple[Any, Any]:
+        self._done.wait()
+        if self.error is not None:
+            raise self.error
+        return self.ws, self.reads
 
 
 class Terminated(KeyboardInterrupt):

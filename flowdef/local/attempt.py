@@ -244,6 +244,7 @@ def _function_task(request: AttemptRequest, parameters: list[str], result: Attem
     if request.project_root not in sys.path:
         sys.path.insert(0, request.project_root)
     try:
+        _import_from_project(args.module, request.project_root)
         target = resolve(args.module, args.function)
         function = getattr(target, "function", target)
         declared: dict[str, str] = {}
@@ -258,6 +259,41 @@ def _function_task(request: AttemptRequest, parameters: list[str], result: Attem
         function(ctx)
     finally:
         g.close(result)
+
+
+def _import_from_project(module: str, root: str) -> None:
+    """Import ``module`` from the project folder, whatever else on ``sys.path`` has the same top-level name (a
+    project's ``pipelines/`` without ``__init__.py`` is a namespace package, which any regular package of that
+    name elsewhere on the path would otherwise win over)."""
+    import importlib.util
+    import types
+
+    parts = module.split(".")
+    for i in range(1, len(parts) + 1):
+        name = ".".join(parts[:i])
+        if name in sys.modules:
+            continue
+        base = os.path.join(root, *parts[:i])
+        init = os.path.join(base, "__init__.py")
+        if i < len(parts) or os.path.isdir(base):
+            if os.path.isfile(init):
+                spec = importlib.util.spec_from_file_location(name, init, submodule_search_locations=[base])
+            elif os.path.isdir(base):
+                namespace = types.ModuleType(name)
+                namespace.__path__ = [base]  # type: ignore[attr-defined]
+                sys.modules[name] = namespace
+                continue
+            else:
+                return  # not a project module: a normal import will look for it
+        else:
+            if not os.path.isfile(base + ".py"):
+                return
+            spec = importlib.util.spec_from_file_location(name, base + ".py")
+        if spec is None or spec.loader is None:
+            return
+        loaded = importlib.util.module_from_spec(spec)
+        sys.modules[name] = loaded
+        spec.loader.exec_module(loaded)
 
 
 class _ValueStore:

@@ -75,6 +75,9 @@ class OperateLocalBackend:
     poll_interval = 0.05
 
     def __init__(self, project: Any) -> None:
+        from flowdef.local.isolation import warm_up
+
+        warm_up()  # the attempts' fork server imports DuckDB & co. while the job compiles
         self.project = project
         self.local = LocalBackend(project.config, project.target, project.loaded)
         self._undriven: set[int] = set()

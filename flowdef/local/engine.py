@@ -154,6 +154,7 @@ class Engine:
         flights: dict[tuple[str, int | None], _Flight] = {}
         logs = Path(self.data_dir) / "logs" / str(run_id)
         canceled = False
+        finished_rows: list[dict[str, Any]] = []
         try:
             while True:
                 now = now_ms()
@@ -171,12 +172,14 @@ class Engine:
                         upstream_values={r.key: dict(r.values) for r in run.tasks if r.values},
                         sources=job.sources, stdout_path=f"{stem}.out", stderr_path=f"{stem}.err",
                     )
-                    flight = _Flight(work.key, work.iteration, work.attempt, run.pass_no, Running(request),
+                    flight = _Flight(work.key, work.iteration, work.attempt, run.pass_no, Running(request, spare=True),
                                      request, now)
                     flights[(work.key, work.iteration)] = flight
                     run.task_started(work.key, now, work.iteration)
                     self._event("started", {"task": work.key, "iteration": work.iteration, "attempt": work.attempt})
-                self.records.save(run_id, run)
+                # one transaction per step: the machine's snapshot, changed task rows, finished attempts
+                self.records.save(run_id, run, attempts=finished_rows)
+                finished_rows = []
                 if run.terminated:
                     break
                 deadline = run.next_deadline()
@@ -188,16 +191,15 @@ class Engine:
                     wait(handles, timeout=timeout)
                 elif timeout:
                     time.sleep(timeout)
-                finished = []
                 for slot, f in list(flights.items()):
-                    if f.proc.done():
-                        finished.append((f, f.proc.result()))
-                        del flights[slot]
-                for f, result in finished:
+                    if not f.proc.done():
+                        continue
+                    del flights[slot]
+                    result = f.proc.result()
                     end = now_ms()
                     run.attempt_finished(f.key, result.state, end, iteration=f.iteration, attempt=f.attempt,
                                          error=result.error, values=result.task_values)
-                    self.records.save(run_id, run, attempts=[self._attempt_row(f, result, end)])
+                    finished_rows.append(self._attempt_row(f, result, end))
                     self._event("finished", {"task": f.key, "iteration": f.iteration, "attempt": f.attempt,
                                              "state": result.state, "error": result.error})
         except KeyboardInterrupt:

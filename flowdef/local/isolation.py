@@ -53,6 +53,16 @@ def _ctx() -> Any:
     return _context
 
 
+def _spare(requests: Any, conn: Any) -> None:
+    """A process forked ahead of need: it waits for its one attempt, runs it, and ends."""
+    try:
+        request = requests.recv()
+    except (EOFError, OSError):
+        return  # never used: the engine went away
+    requests.close()
+    _child(request, conn)
+
+
 def _child(request: AttemptRequest, conn: Any) -> None:
     for fd, path in ((1, request.stdout_path), (2, request.stderr_path)):
         if path:
@@ -73,22 +83,82 @@ def _child(request: AttemptRequest, conn: Any) -> None:
     conn.close()
 
 
-class Running:
-    """An attempt in flight: poll :meth:`done`, then :meth:`result`; :meth:`kill` on timeout or cancel."""
+def warm_up() -> None:
+    """Start the fork server now, in the background (its imports then overlap the caller's own start-up)."""
+    import threading
 
-    def __init__(self, request: AttemptRequest) -> None:
+    ctx = _ctx()
+    if getattr(ctx, "_name", "") == "forkserver" or sys.platform != "win32":
+        from multiprocessing import forkserver
+
+        threading.Thread(target=forkserver.ensure_running, name="flowdef-forkserver", daemon=True).start()
+
+
+def _start(process: Any) -> None:
+    with _start_lock:
+        original = spawn.get_preparation_data
+        spawn.get_preparation_data = _preparation_without_main  # type: ignore[assignment]
+        try:
+            process.start()
+        finally:
+            spawn.get_preparation_data = original  # type: ignore[assignment]
+
+
+class _Spare:
+    """One process forked ahead, waiting for its attempt (the fork's latency is then off the critical path).
+    Each spare runs exactly one attempt, so attempts stay isolated from each other."""
+
+    def __init__(self) -> None:
         ctx = _ctx()
-        self._recv, send = ctx.Pipe(duplex=False)
-        self.process = ctx.Process(target=_child, args=(request, send), daemon=True)
-        self.started = time.monotonic()
-        with _start_lock:
-            original = spawn.get_preparation_data
-            spawn.get_preparation_data = _preparation_without_main  # type: ignore[assignment]
-            try:
-                self.process.start()
-            finally:
-                spawn.get_preparation_data = original  # type: ignore[assignment]
+        self.recv, send = ctx.Pipe(duplex=False)
+        request_recv, self.requests = ctx.Pipe(duplex=False)
+        self.process = ctx.Process(target=_spare, args=(request_recv, send), daemon=True)
+        _start(self.process)
         send.close()
+        request_recv.close()
+
+
+_spares: list[_Spare] = []
+SPARES = 2
+
+
+def _take_spare() -> _Spare | None:
+    with _start_lock:
+        while _spares:
+            spare = _spares.pop(0)
+            if spare.process.is_alive():
+                return spare
+    return None
+
+
+def _replenish() -> None:
+    while len(_spares) < SPARES:
+        spare = _Spare()
+        with _start_lock:
+            _spares.append(spare)
+
+
+class Running:
+    """An attempt in flight: poll :meth:`done`, then :meth:`result`; :meth:`kill` on timeout or cancel.
+
+    ``spare=True`` (the engine) hands the attempt to a process forked ahead and forks the next one while this
+    attempt runs; ``run_isolated`` forks on demand."""
+
+    def __init__(self, request: AttemptRequest, spare: bool = False) -> None:
+        self.started = time.monotonic()
+        chosen = _take_spare() if spare else None
+        if chosen is not None:
+            self._recv, self.process = chosen.recv, chosen.process
+            chosen.requests.send(request)
+            chosen.requests.close()
+        else:
+            ctx = _ctx()
+            self._recv, send = ctx.Pipe(duplex=False)
+            self.process = ctx.Process(target=_child, args=(request, send), daemon=True)
+            _start(self.process)
+            send.close()
+        if spare:
+            _replenish()
         self._result: dict[str, Any] | None = None
         self._killed: str | None = None
 

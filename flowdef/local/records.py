@@ -112,6 +112,7 @@ class Records:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        self._written: dict[tuple[int, str], tuple[Any, ...]] = {}  # task rows as last written by this process
 
     def close(self) -> None:
         self.db.close()
@@ -181,11 +182,11 @@ class Records:
             if life not in ACTIVE:
                 db.execute("UPDATE runs SET owner_pid = NULL WHERE run_id = ?", (run_id,))
             for record in run.tasks:
-                db.execute(
-                    "INSERT OR REPLACE INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (run_id, record.key, record.state or record.phase, len(record.history), record.start, record.end,
-                     record.error, json.dumps(record.values, sort_keys=True, default=str)),
-                )
+                row = (run_id, record.key, record.state or record.phase, len(record.history), record.start,
+                       record.end, record.error, json.dumps(record.values, sort_keys=True, default=str))
+                if self._written.get((run_id, record.key)) != row:  # only what changed since the last step
+                    db.execute("INSERT OR REPLACE INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
+                    self._written[(run_id, record.key)] = row
             for a in attempts or ():
                 db.execute(
                     "INSERT OR REPLACE INTO attempts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -4,6 +4,7 @@ terminal control sequences is :class:`LiveDisplay`."""
 
 from __future__ import annotations
 
+import shutil
 import time
 from typing import IO
 
@@ -22,7 +23,7 @@ def _now_ms() -> int:
 
 def duration(start: int | None, end: int | None, now: int | None = None) -> str:
     """``1.2s``, ``3m04s``, ``1h02m``; empty without a start."""
-    if not start:
+    if start is None:
         return ""
     ms = max(0, (end or now or _now_ms()) - start)
     s = ms / 1000
@@ -105,6 +106,10 @@ class LiveDisplay:
         now = _now_ms()
         width = max([len(t.task_key) for t in view.tasks] + [8])
         lines = [header(view, now)] + ["  " + task_line(t, width, self.symbols, now) for t in view.tasks]
+        # a line wider than the terminal wraps, and the cursor-up count below would be wrong: cut it
+        columns = shutil.get_terminal_size((120, 24)).columns
+        more = "…" if self.symbols is _UNICODE else "~"
+        lines = [line if len(line) < columns else line[:max(1, columns - 2)] + more for line in lines]
         out = []
         if self.drawn:
             out.append(f"\x1b[{self.drawn}F\x1b[J")  # back to the first line drawn, clear below

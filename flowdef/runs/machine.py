@@ -362,7 +362,7 @@ class Run:
         current.end, current.state, current.error, current.values = now, state, error, vals
         if current.start is None:
             current.start = now
-        stopping = self.canceled or self.timed_out
+        stopping = (self.canceled or self.timed_out) and flag("NO_RETRY_WHILE_STOPPING")
         if not stopping and rules.retryable(state, spec) and len(unit.attempts) < rules.max_attempts(spec):
             unit.phase = RETRY
             unit.retry_at = max(now, current.start + int(spec.get("min_retry_interval_millis") or 0))
@@ -386,6 +386,7 @@ class Run:
         return self._stop(now, "CANCELED", "Run was canceled")
 
     def _stop(self, now: int, state: str, why: str) -> list[Work]:
+        self.started = True  # a run stopped before its first step ends now, not at the next ready()
         stopped: list[Work] = []
         for record in self.records.values():
             if record.phase in (PENDING, RUNNING, RETRY):
@@ -474,7 +475,11 @@ class Run:
         for a request the service rejects."""
         if self.result is None:
             raise RunStateError("the run is still active and cannot be repaired")
-        tasks = self._restrict(list(settings.get("tasks") or ()))
+        tasks = list(settings.get("tasks") or ())
+        if flag("REPAIR_OF_ONLY_RUN_STAYS_INSIDE"):
+            tasks = self._restrict(tasks)
+        else:
+            self.only = None
         previous = {k: r.state or "" for k, r in self.records.items()}
         chosen = rules.repair_selection(tasks, previous, rerun_tasks, all_failed, dependents)
         if not chosen:

@@ -26,7 +26,12 @@ What databricks-sdk 0.162 does against it (read from ``_base_client.py``, ``retr
   dropped) and timeouts, sleeping ``min(attempt, 10)`` s plus jitter; other errors raise at once.  The
   whole budget is ``retry_timeout_seconds`` (SDK default 300 s; :meth:`FakeWorkspace.client` uses
   60 s).  So a lost create response (``Fault(action="commit_then_drop")``) makes the SDK send the
-  create again: two jobs exist afterwards.  Deploy code must guard against that itself.
+  create again: two jobs exist afterwards; so does a create saved and then answered 503/429 by a
+  gateway (``Fault(action="commit_then_status", status=503)``).  Deploy code must guard against that
+  itself.  Both faults answer a *rejected* request with its real error (only a committed write loses
+  its answer).  ``list_lag=N`` keeps a new job out of the next N ``jobs/list`` answers.
+* ``ws.waves()`` counts sequential round trips in the request log (each request records when it
+  arrived and when it was answered): with ``ws.faults.latency(L)`` a client needs ``waves() * L``.
 * ``w.workspace.upload`` sends multipart ``POST /api/2.0/workspace/import`` (fields ``path``,
   ``format``, ``language``, ``overwrite="true"`` and the file part ``content``); without ``format`` it
   infers ``language`` from ``.py/.sql/.scala/.R``, which imports a NOTEBOOK.  Because it passes form

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import builtins
 import copy
+import time
 from typing import Any
 
 from flowdef.testing._wire import (
@@ -91,7 +92,8 @@ class JobsApi:
         job_id = self.state.next_job_id()
         self.state.jobs[job_id] = stored
         self.state.job_meta[job_id] = JobMeta(self.state.user_name, now_ms(), api_version,
-                                              list_hidden_for=self.options.list_lag)
+                                              list_hidden_for=self.options.list_lag,
+                                              list_hidden_until=time.monotonic() + self.options.list_lag_seconds)
         self.state.permissions[job_id] = [{"user_name": self.state.user_name, "permission_level": "IS_OWNER"}]
         if acl:
             self._apply_acl(job_id, acl, replace=False)
@@ -190,6 +192,8 @@ class JobsApi:
                 meta = self.state.job_meta[job_id]
                 if meta.list_hidden_for > 0:
                     meta.list_hidden_for -= 1  # eventual consistency: shows up after N lists
+                    continue
+                if meta.list_hidden_until > time.monotonic():  # ... or after some time
                     continue
                 settings = self.state.jobs[job_id]
                 if name is not None and str(settings.get("name", "")).lower() != name.lower():

@@ -66,6 +66,8 @@ class FakeRun:
     repair_ids: list[int] = field(default_factory=list)
     trigger: str = "ONE_TIME"
     skip_message: str = ""
+    #: polls that still show PENDING (a run just admitted from the queue waits one poll for its compute)
+    pending_polls: int = 0
 
     @property
     def finished(self) -> bool:
@@ -146,6 +148,9 @@ class RunsApi:
         """One poll's worth of progress: each attempt lasts ``run_polls`` polls (a virtual second each)."""
         if fr.finished or fr.life == "QUEUED":
             return
+        if fr.life == "PENDING" and fr.pending_polls > 0:
+            fr.pending_polls -= 1
+            return
         m = fr.machine
         if fr.life != "PENDING":
             fr.clock += 1000
@@ -213,7 +218,7 @@ class RunsApi:
             active = sum(1 for r in self.runs.values() if r.job_id == job_id and r.life in ACTIVE[1:])
             if admit(settings, active) != "RUN":
                 break
-            fr.life = "PENDING"
+            fr.life, fr.pending_polls = "PENDING", 1
             if self.options.run_polls <= 0:
                 self.drive(fr)
 

@@ -264,6 +264,7 @@ class FakeWorkspace:
     Options: ``token``/``user_name`` identify the caller; ``server_defaults`` fills the defaults the
     service adds on ``jobs/get`` (on by default, see ``jobs_validate.SERVER_DEFAULTS_DOC``);
     ``list_lag=N`` hides a new job from the next N ``jobs/list`` calls (eventual consistency);
+    ``list_lag_seconds=S`` hides it from ``jobs/list`` for S seconds (the time-based kind);
     ``run_polls=N`` moves each run one step per ``runs/get`` poll (queued -> pending -> running -> terminated),
     each task attempt lasting N polls (0: runs end inside run-now);
     ``not_found_style="legacy"`` answers unknown job/run ids with 400 INVALID_PARAMETER_VALUE
@@ -278,6 +279,7 @@ class FakeWorkspace:
         workspace_id: str = "1234567890123456",
         server_defaults: bool = True,
         list_lag: int = 0,
+        list_lag_seconds: float = 0.0,
         run_polls: int = 0,
         not_found_style: str = "modern",
     ) -> None:
@@ -285,7 +287,8 @@ class FakeWorkspace:
             raise ValueError("not_found_style must be 'modern' or 'legacy'")
         self.token = token
         self.workspace_id = workspace_id
-        self.options = Options(server_defaults=server_defaults, list_lag=list_lag, run_polls=run_polls,
+        self.options = Options(server_defaults=server_defaults, list_lag=list_lag, list_lag_seconds=list_lag_seconds,
+                               run_polls=run_polls,
                                not_found_style=not_found_style)
         self.state = WorkspaceState(user_name)
         self.faults = FaultSet()
@@ -410,6 +413,14 @@ class FakeWorkspace:
         self.options.list_lag = value
 
     @property
+    def list_lag_seconds(self) -> float:
+        return self.options.list_lag_seconds
+
+    @list_lag_seconds.setter
+    def list_lag_seconds(self, value: float) -> None:
+        self.options.list_lag_seconds = value
+
+    @property
     def run_polls(self) -> int:
         return self.options.run_polls
 
@@ -423,6 +434,7 @@ class FakeWorkspace:
         with self.state.lock:
             job_id = self._jobs.add_job(settings, "2.2", access_control_list)
             self.state.job_meta[job_id].list_hidden_for = 0
+            self.state.job_meta[job_id].list_hidden_until = 0.0
             return job_id
 
     def get_job(self, job_id: int) -> dict[str, Any]:

@@ -47,6 +47,7 @@ class Options:
 
     server_defaults: bool = True
     list_lag: int = 0
+    list_lag_seconds: float = 0.0  # a new job is missing from jobs/list for this long (time-based lag)
     run_polls: int = 0
     not_found_style: str = "modern"  # "modern": 404 RESOURCE_DOES_NOT_EXIST; "legacy": 400 INVALID_PARAMETER_VALUE
 
@@ -107,6 +108,8 @@ class JobMeta:
     api_version: str = "2.2"
     #: number of further jobs/list requests that must not show the job yet (eventual consistency)
     list_hidden_for: int = 0
+    #: ``time.monotonic()`` before which jobs/list does not show the job (time-based eventual consistency)
+    list_hidden_until: float = 0.0
 
 
 class WorkspaceState:

@@ -1,0 +1,59 @@
+"""The operate display on its own: in-place redraws that fit the terminal, appended lines, summaries."""
+
+from __future__ import annotations
+
+import io
+
+from flowdef.operate.display import LiveDisplay, duration, output_text, status_text, summary_text
+from flowdef.operate.view import IterationView, RepairView, RunView, TaskOutput, TaskView
+
+
+class Tty(io.StringIO):
+    encoding = "utf-8"
+
+    def isatty(self) -> bool:
+        return True
+
+
+def view(state="RUNNING", result=None, **kw):
+    tasks = [TaskView("ingest_a_very_long_task_key_name_that_would_wrap", "SUCCESS", 1, 0, 1500),
+             TaskView("dedup", "FAILED", 3, 1500, 4000, error="ZeroDivisionError", depends_on=["ingest_a_very_long_task_key_name_that_would_wrap"]),
+             TaskView("loop", "FAILED", 1, 0, 9000, iterations=[IterationView(0, "SUCCESS", 1), IterationView(1, "FAILED", 2, error="bad")]),
+             TaskView("join", "UPSTREAM_FAILED", depends_on=["dedup", "loop"])]
+    return RunView("7", "job", state, result, start=0, end=9000 if result else None, tasks=tasks, **kw)
+
+
+def test_redraw_fits_the_terminal_and_moves_back_over_itself(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "40")
+    monkeypatch.setenv("LINES", "20")
+    out = Tty()
+    display = LiveDisplay(out, tty=True)
+    display.update(view())
+    display.update(view("TERMINATED", "FAILED"))
+    first, second = out.getvalue().split("\x1b[5F\x1b[J")  # 5 lines drawn: back over all of them
+    assert all(len(line) <= 40 for line in second.splitlines()), second
+    assert "…" in second and "run 7 of job: FAILED" in second
+
+
+def test_plain_lines_only_for_changes():
+    out = io.StringIO()
+    display = LiveDisplay(out, tty=False)
+    display.update(view())
+    display.update(view())
+    text = out.getvalue()
+    assert "\x1b" not in text and text.count("dedup: FAILED (attempt 3)") == 1 and "ZeroDivisionError" in text
+
+
+def test_summary_status_and_output_text():
+    v = view("TERMINATED", "FAILED", url="http://x/run/7",
+             repairs=[RepairView(None, "ORIGINAL", 0, 9000, "FAILED", ["dedup"])])
+    text = summary_text(v)
+    assert "Run 7 of job: FAILED (9.0s)" in text and "  dedup: ZeroDivisionError" in text
+    assert "    iteration 1: bad" in text and "URL: http://x/run/7" in text
+    assert "Repair: flowdef repair 7 --failed --dependents" in text
+    tree = status_text(v)
+    assert "  x   dedup" in tree and "(also after loop)" in tree and "1/2 iterations, 1 failed" in tree
+    assert "Repair history:\n  original" in tree
+    out = output_text(TaskOutput("t", 0, "SUCCESS", sql=[[1, "a"], [2, "b"]], logs="hello\n"))
+    assert "logs:\nhello" in out and "SQL result:\n  1 | a\n  2 | b" in out
+    assert duration(0, 61_000) == "1m01s" and duration(0, 3_720_000) == "1h02m" and duration(None, 5) == ""
