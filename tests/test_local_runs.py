@@ -179,3 +179,87 @@ def test_independent_tasks_run_concurrently(project):
     took = time.monotonic() - start
     assert result == "SUCCESS"
     assert took < 1.4, took  # three 0.5 s sleeps one after another would take 1.5 s
+
+
+CONTROL_FLOW = '''
+from flowdef import INPUT, Job, Retry, RunIf
+
+job = Job("flow", params={"n": "3"})
+
+@job.task(values={"count": int})
+def produce(ctx):
+    ctx.task_values.set("count", int(ctx.params["n"]))
+
+check = job.condition("enough", produce.values.count, ">=", 2, depends_on=[produce])
+
+def square(ctx):
+    x = int(ctx.params["x"])
+    if x == 2 and ctx.params.get("fail_two") == "yes":
+        raise ValueError("two is not allowed")
+    print("square", x * x)
+
+job.for_each("each", inputs=[1, 2, 3], concurrency=2, depends_on=[check.true]).task(
+    square, key="square", params={"x": INPUT, "fail_two": "no"})
+
+@job.task(depends_on=[check.false])
+def too_few(ctx):
+    pass
+
+@job.task(timeout=1, retry=Retry(1, interval=0))
+def slow(ctx):
+    import time
+    time.sleep(30)
+
+@job.task(depends_on=[slow], run_if=RunIf.ALL_DONE)
+def cleanup(ctx):
+    print("cleaning up")
+
+@job.task(retry=Retry(1, interval=0))
+def flaky(ctx):
+    import os
+    marker = os.path.join(os.getcwd(), "flaky-ran-once")
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        raise RuntimeError("first attempt fails")
+'''
+
+
+def test_conditions_for_each_timeouts_and_retries_come_from_the_state_machine(example_project):
+    from flowdef.testing.local import LocalProject
+
+    (example_project / "pipelines" / "flow.py").write_text(CONTROL_FLOW)
+    with LocalProject(example_project, data_dir=example_project / "data") as project:
+        run = project.run_job("flow")
+        assert run.states == {"produce": "SUCCESS", "enough": "SUCCESS", "each": "SUCCESS", "too_few": "EXCLUDED",
+                              "slow": "TIMEDOUT", "cleanup": "SUCCESS", "flaky": "SUCCESS"}
+        assert run["slow"].attempts == 1  # a timeout is retried only with retry_on_timeout (the machine's rule)
+        assert run["flaky"].attempts == 2 and "first attempt fails" not in (run["flaky"].error or "")
+        assert run.result == "SUCCESS_WITH_FAILURES"  # a failure whose leaf (the cleanup) succeeded
+        assert "cleaning up" in run["cleanup"].logs
+        for_each = project.backend.engine.records.attempts(run.run_id, "each")
+        assert sorted(a["iteration"] for a in for_each) == [0, 1, 2]
+        low = project.run_job("flow", params={"n": "1"}, only=["produce", "enough", "each", "too_few"])
+        assert low.states == {"produce": "SUCCESS", "enough": "SUCCESS", "each": "EXCLUDED", "too_few": "SUCCESS"}
+
+
+def test_no_wait_then_cancel_through_the_cli(project):
+    (project / "pipelines" / "slow.py").write_text(SLOW_JOB.replace(", queue=None", ""))
+    started = flowdef(project, "run", "slow", "--no-wait", "--format", "json")
+    assert started.returncode == 0, started.stderr
+    run_id = json.loads(started.stdout)["run_id"]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # the detached driver starts the first task
+        st = json.loads(flowdef(project, "status", run_id, "--format", "json").stdout)
+        if states(st).get("first") == "RUNNING":
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail(f"the detached run never started: {st}")
+    assert flowdef(project, "cancel", run_id).returncode == 0
+    while time.monotonic() < deadline:
+        st = json.loads(flowdef(project, "status", run_id, "--format", "json").stdout)
+        if st["result"] is not None:
+            break
+        time.sleep(0.2)
+    assert st["result"] == "CANCELED", st
+    assert states(st) == {"first": "CANCELED", "second": "UPSTREAM_CANCELED"}

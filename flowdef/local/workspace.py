@@ -103,6 +103,7 @@ class LocalWorkspace:
 
         self.catalogs_dir.mkdir(parents=True, exist_ok=True)
         conn = duckdb.connect(":memory:")
+        conn.execute("SET enable_progress_bar = false")  # it would land in the task's captured stderr
         for catalog in self.catalogs():
             self.attach(conn, catalog, wait=wait)
         return conn

@@ -128,7 +128,10 @@ class WorkspaceBackend:
         if job_key is not None:
             query["job_id"] = self.job_id(job_key)
         out: list[RunView] = []
-        while len(out) < limit:
+        # without a job, other projects' runs are skipped: look at 40 pages (1,000 runs) at most
+        for _ in range(40):
+            if len(out) >= limit:
+                break
             page = self.ws.call("GET", f"{JOBS}/runs/list", query=query)
             for item in page.get("runs") or ():
                 job_id = int(item.get("job_id") or 0)
