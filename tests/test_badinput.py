@@ -119,6 +119,33 @@ def _calls():
             extra={"a": 1})),
         ("job.notebook", task("notebook", "k", "/p"), dict(shared, compute=Environment("e"), libraries=[])),
         ("job.task", fn_task, dict(shared, key="k", params={"a": "b"}, compute=Environment("e"))),
+        ("job.notebook/own", lambda **kw: Job("j").notebook(kw.pop("key", "k"), kw.pop("path", "/p"), **kw),
+         dict(key="k", path="/p", params={"a": "b"}, warehouse="w")),
+        ("job.python_file", lambda **kw: Job("j").python_file(kw.pop("key", "k"), kw.pop("path", "/p.py"), **kw),
+         dict(key="k", path="/p.py", params=["--a", "b"], compute=Environment("e"))),
+        ("job.python_wheel", lambda **kw: Job("j").python_wheel("k", kw.pop("package", "pkg"),
+                                                                 kw.pop("entry_point", "main"), **kw),
+         dict(package="pkg", entry_point="main", params={"a": "b"}, compute=Environment("e"))),
+        ("job.spark_jar", lambda **kw: Job("j").spark_jar("k", kw.pop("main_class", "a.B"), **kw),
+         dict(main_class="a.B", params=["x"], compute=Environment("e"))),
+        ("job.sql", lambda **kw: Job("j").sql("k", kw.pop("template", "t.sql"), **kw),
+         dict(template="t.sql", params={"a": "b"}, vars={"v": 1}, warehouse="w")),
+        ("job.sql_query", lambda **kw: Job("j").sql_query("k", kw.pop("query_id", "q"), **kw),
+         dict(query_id="q", params={"a": "b"}, warehouse="w")),
+        ("job.dbt", lambda **kw: Job("j", compute=Environment("e")).dbt("k", kw.pop("commands", ["dbt run"]), **kw),
+         dict(commands=["dbt run"], project_directory="d", warehouse="w", catalog="c", schema="s")),
+        ("job.pipeline", lambda **kw: Job("j").pipeline("k", kw.pop("pipeline_id", "p"), **kw),
+         dict(pipeline_id="p", full_refresh=True)),
+        ("job.run_job", lambda **kw: Job("j").run_job("k", kw.pop("job", 1), **kw), dict(job=1, params={"a": "b"})),
+        ("job.dashboard", lambda **kw: Job("j").dashboard("k", kw.pop("dashboard_id", "d"), **kw),
+         dict(dashboard_id="d", warehouse="w", subscribers=["a@b.c"], custom_subject="s", paused=False)),
+        ("job.alert", lambda **kw: Job("j").alert("k", kw.pop("alert_id", "a"), **kw),
+         dict(alert_id="a", warehouse="w", subscribers=["a@b.c"])),
+        ("job.clean_room_notebook", lambda **kw: Job("j").clean_room_notebook(
+            "k", kw.pop("clean_room", "r"), kw.pop("notebook", "n"), **kw),
+         dict(clean_room="r", notebook="n", params={"a": "b"}, etag="e")),
+        ("job.raw_task", lambda **kw: Job("j").raw_task("k", kw.pop("fields", {"notebook_task": {"notebook_path": "/x"}}),
+                                                        **kw), dict(fields={"notebook_task": {"notebook_path": "/x"}})),
         ("job.condition", lambda **kw: Job("j").condition("c", kw.get("left", "1"), kw.get("op", "=="),
                                                             kw.get("right", "2")), dict(left="1", op="==", right="2")),
         ("job.for_each", lambda **kw: Job("j").for_each("f", **{"inputs": [1], **kw}),
@@ -336,6 +363,25 @@ def test_jobs_in_loops_functions_lists_and_reused_variables_are_all_collected():
         "good_collected_factory", "good_collected_in_a_list", "good_collected_loop_eu", "good_collected_loop_us",
         "good_collected_reused_first", "good_collected_reused_second",
     ]
+
+
+def test_jobs_nobody_keeps_are_not_mistaken_for_each_other(tmp_path):
+    """A job that nothing references after its module ran is freed, and a later job may get its id(): each module's
+    jobs are taken from that module's own collector, never deduplicated by id."""
+    files = {f"pipelines/m{i:02d}.py": f"""
+        from flowdef import Job
+
+
+        def make():
+            Job("job_{i:02d}").notebook("t", "/x")
+
+
+        make()
+    """ for i in range(30)}
+    root = project(tmp_path, files)
+    loaded = load(load_config(path=root / "flowdef.toml"), [str(root / "pipelines")])
+    assert not loaded.diagnostics
+    assert sorted(j.key for j in loaded.jobs) == [f"job_{i:02d}" for i in range(30)]
 
 
 def test_a_job_imported_from_another_pipeline_module_is_collected_once(tmp_path, capsys):

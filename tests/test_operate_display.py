@@ -57,3 +57,58 @@ def test_summary_status_and_output_text():
     out = output_text(TaskOutput("t", 0, "SUCCESS", sql=[[1, "a"], [2, "b"]], logs="hello\n"))
     assert "logs:\nhello" in out and "SQL result:\n  1 | a\n  2 | b" in out
     assert duration(0, 61_000) == "1m01s" and duration(0, 3_720_000) == "1h02m" and duration(None, 5) == ""
+
+
+class Backend:
+    """A scripted backend: the views get_run returns, in order; records cancels."""
+
+    poll_interval = 0.0
+
+    def __init__(self, views):
+        self.views, self.canceled = list(views), []
+
+    def get_run(self, run_id):
+        return self.views.pop(0) if len(self.views) > 1 else self.views[0]
+
+    def cancel(self, run_id):
+        self.canceled.append(run_id)
+
+
+class Keys(io.StringIO):
+    def __init__(self, text, tty):
+        super().__init__(text)
+        self._tty = tty
+
+    def isatty(self):
+        return self._tty
+
+
+def _interrupt_once():
+    calls = []
+
+    def sleep(seconds):
+        calls.append(seconds)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+    return sleep
+
+
+def test_ctrl_c_without_a_terminal_leaves_the_run_going(monkeypatch):
+    from flowdef.operate.follow import follow
+
+    monkeypatch.delenv("FLOWDEF_POLL_INTERVAL", raising=False)
+    backend = Backend([view()])
+    out = io.StringIO()
+    assert follow(backend, "7", stream=out, stdin=Keys("", tty=False), sleep=_interrupt_once()) == 130
+    assert backend.canceled == [] and "flowdef cancel 7" in out.getvalue()
+
+
+def test_ctrl_c_on_a_terminal_asks_and_cancels(monkeypatch):
+    from flowdef.operate.follow import follow
+
+    monkeypatch.delenv("FLOWDEF_POLL_INTERVAL", raising=False)
+    backend = Backend([view(), view(), view("TERMINATED", "CANCELED")])
+    out = io.StringIO()
+    code = follow(backend, "7", stream=out, stdin=Keys("y\n", tty=True), sleep=_interrupt_once())
+    assert code == 1 and backend.canceled == ["7"]  # exit 0 only on SUCCESS
+    assert "Cancel run 7? [y/N]" in out.getvalue() and "Run 7 of job: CANCELED" in out.getvalue()

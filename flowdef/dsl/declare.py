@@ -15,12 +15,13 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
+from flowdef._check import report, show
 from flowdef._location import Location, caller_location
 from flowdef.errors import DefinitionError
 from flowdef.model.tasks import (
     OP_ALIASES, AlertTask, CleanRoomNotebookTask, DashboardTask, DbtTask, NotebookTask, PipelineTask,
-    PowerBiModel, PowerBiTask, PythonFileTask, PythonWheelTask, RawTask, RunJobTask, SparkJarTask, SqlAlertTask,
-    SqlDashboardTask, SqlFileTask, SqlQueryTask, Subscriber, TaskKind,
+    PowerBiModel, PowerBiTable, PowerBiTask, PythonFileTask, PythonWheelTask, RawTask, RunJobTask, SparkJarTask,
+    SqlAlertTask, SqlDashboardTask, SqlFileTask, SqlQueryTask, Subscriber, TaskKind,
 )
 
 if TYPE_CHECKING:
@@ -48,18 +49,30 @@ def _value(value: Any, what: str) -> str:
         hint = (f" ({value.__name__!r} is a str method: for an input field of that name write "
                 f"INPUT[{value.__name__!r}])")
     raise DefinitionError(
-        f"{what}: expected a string, number, bool or JSON list/dict, got {type(value).__name__}{hint}"
+        f"{what}: expected a string, number, bool or JSON list/dict, got {type(value).__name__}{hint}", code="FD601"
     )
 
 
 def _str_map(values: Mapping[str, Any] | None, what: str) -> dict[str, str]:
+    """Parameters as strings.  A value that is not a mapping, a name that is not a string and a value of another
+    type are FD601 diagnostics at the user's line, and are left out (the task still loads)."""
     if values is None:
         return {}
     if values.__class__ is dict and all(v.__class__ is str for v in values.values()):
         return {str(k): v for k, v in values.items()}  # the common case, without per-value dispatch
     if not isinstance(values, Mapping):
-        raise DefinitionError(f"{what} must be a dict of name -> value, got {type(values).__name__}")
-    return {str(k): _value(v, f"{what}[{k!r}]") for k, v in values.items()}
+        report("FD601", f"{what} must be a dict of name -> value, got {show(values)}")
+        return {}
+    out = {}
+    for k, v in values.items():
+        if not isinstance(k, str):
+            report("FD601", f"{what}: parameter names must be strings, got {show(k)}")
+            continue
+        try:
+            out[k] = _value(v, f"{what}[{k!r}]")
+        except DefinitionError as exc:
+            report("FD601", str(exc))
+    return out
 
 
 def _str_pairs(values: Mapping[str, Any] | None, what: str) -> tuple[tuple[str, str], ...]:
@@ -82,9 +95,49 @@ def _argv(params: Mapping[str, Any] | Iterable[Any] | None, what: str = "params"
         for name, value in _str_map(params, what).items():
             argv += [f"--{name}", value]
         return argv
-    if isinstance(params, str):
-        raise DefinitionError(f"{what}: expected a list of arguments or a dict, got a string {params!r}")
-    return [_value(v, what) for v in (params or ())]
+    if params is None:
+        return []
+    if not isinstance(params, (list, tuple)):
+        report("FD601", f"{what}: expected a list of arguments or a dict, got {show(params)}")
+        return []
+    argv = []
+    for v in params:
+        try:
+            argv.append(_value(v, what))
+        except DefinitionError as exc:
+            report("FD601", str(exc))
+    return argv
+
+
+def _strings(value: Any, what: str) -> tuple[str, ...]:
+    """One string or a list of them; anything else is an FD601 (and an empty list)."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    report("FD601", f"{what} must be a string or a list of strings, got {show(value)}")
+    return ()
+
+
+def _items(value: Any, types: tuple[type, ...], what: str) -> tuple:
+    """One item or a list of items of ``types`` (subscribers, tables); anything else is an FD601."""
+    if isinstance(value, types):
+        return (value,)
+    if isinstance(value, (list, tuple)) and all(isinstance(v, types) for v in value):
+        return tuple(value)
+    names = " or ".join(t.__name__ for t in types)
+    report("FD601", f"{what} must be a list of {names} values, got {show(value)}")
+    return ()
+
+
+def _vars(value: Any) -> dict[str, Any]:
+    """Template variables: a dict with string names (the values may be anything jinja2 renders)."""
+    if value is None:
+        return {}
+    if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
+        return dict(value)
+    report("FD601", f"job.sql(vars=...) must be a dict of name -> value, got {show(value)}")
+    return {}
 
 
 def json_copy(value: Any, what: str) -> Any:
@@ -92,20 +145,28 @@ def json_copy(value: Any, what: str) -> Any:
     try:
         return json.loads(json.dumps(value))
     except (TypeError, ValueError) as exc:
-        raise DefinitionError(f"{what} must be JSON (dicts, lists, strings, numbers, booleans): {exc}") from None
+        raise DefinitionError(f"{what} must be JSON (dicts, lists, strings, numbers, booleans): {exc}",
+                              code="FD601") from None
 
 
 def raw_pairs(fields: Mapping[str, Any] | None, what: str) -> tuple[tuple[str, Any], ...]:
     if fields is None:
         return ()
     if not isinstance(fields, Mapping):
-        raise DefinitionError(f"{what} must be a dict of Jobs API field -> value, got {type(fields).__name__}")
+        raise DefinitionError(f"{what} must be a dict of Jobs API field -> value, got {type(fields).__name__}",
+                              code="FD601")
     return tuple((str(k), json_copy(v, f"{what}[{k!r}]")) for k, v in fields.items())
 
 
-# The options every task method shares, in the order ``_declare`` takes them after (key, kind, location).
+# The options every task method shares (a method passes those it takes, by name: see ``_shared``).
 TASK_OPTIONS = ("depends_on", "run_if", "retry", "timeout", "compute", "libraries", "notifications", "health",
                 "values", "description", "disabled", "extra")
+
+
+def _shared(arguments: dict[str, Any]) -> dict[str, Any]:
+    """The shared options among a task method's arguments (``_shared(locals())``), by name: each method takes the
+    options that make sense for its kind (a SQL task has no ``compute``), and passes exactly those on."""
+    return {name: arguments[name] for name in TASK_OPTIONS if name in arguments}
 
 
 class TaskDeclarations:
@@ -129,9 +190,7 @@ class TaskDeclarations:
         disabled: bool = False,
         extra: Mapping[str, Any] | None = None,
     ) -> "TaskHandle":
-        """Record one task.  The methods below pass the shared options positionally, in the order of
-        :data:`TASK_OPTIONS` (one call level per declaration, no keyword packing: a 1,000-task job is built in
-        a few milliseconds)."""
+        """Record one task.  The methods below pass the shared options they take by name (``_shared``)."""
         raise NotImplementedError
 
     # -- code on clusters or serverless -------------------------------------------------------------------------
@@ -159,10 +218,7 @@ class TaskDeclarations:
         """A Python (PySpark) script task.  ``path`` is relative to the project root (uploaded; with a Git
         source: relative to the repository) or an absolute workspace path.  ``params`` as a dict become
         ``--name value`` arguments, as a list they are argv."""
-        return self._declare(  # positional: see TaskDeclarations._declare
-            key, PythonFileTask(path, tuple(_argv(params))), caller_location(), depends_on, run_if, retry, timeout,
-            compute, libraries, notifications, health, values, description, disabled, extra
-        )
+        return self._declare(key, PythonFileTask(path, tuple(_argv(params))), caller_location(), **_shared(locals()))
 
     def notebook(
         self,
@@ -187,10 +243,8 @@ class TaskDeclarations:
     ) -> "TaskHandle":
         """A notebook task (``params`` are widgets, ``base_parameters``).  Without compute it runs on serverless
         notebook compute; ``warehouse`` runs a SQL notebook on a SQL warehouse."""
-        return self._declare(  # positional: see TaskDeclarations._declare
-            key, NotebookTask(path, _str_pairs(params, "params"), warehouse), caller_location(), depends_on, run_if,
-            retry, timeout, compute, libraries, notifications, health, values, description, disabled, extra
-        )
+        kind = NotebookTask(path, _str_pairs(params, "params"), warehouse)
+        return self._declare(key, kind, caller_location(), **_shared(locals()))
 
     def python_wheel(
         self,
@@ -222,10 +276,7 @@ class TaskDeclarations:
             kind = PythonWheelTask(package, entry_point, named_parameters=_str_map(params, "params"))
         else:
             kind = PythonWheelTask(package, entry_point, parameters=tuple(_argv(params)))
-        return self._declare(  # positional: see TaskDeclarations._declare
-            key, kind, caller_location(), depends_on, run_if, retry, timeout, compute, libraries, notifications,
-            health, values, description, disabled, extra
-        )
+        return self._declare(key, kind, caller_location(), **_shared(locals()))
 
     def spark_jar(
         self,
@@ -249,10 +300,8 @@ class TaskDeclarations:
     ) -> "TaskHandle":
         """Run ``main_class``'s ``main`` (the JAR comes from ``libraries=[Library.jar(...)]``).  ``params`` as a
         list are argv; a dict becomes ``--name value`` pairs."""
-        return self._declare(  # positional: see TaskDeclarations._declare
-            key, SparkJarTask(main_class, tuple(_argv(params))), caller_location(), depends_on, run_if, retry,
-            timeout, compute, libraries, notifications, health, values, description, disabled, extra
-        )
+        kind = SparkJarTask(main_class, tuple(_argv(params)))
+        return self._declare(key, kind, caller_location(), **_shared(locals()))
 
     def dbt(
         self,
@@ -281,12 +330,9 @@ class TaskDeclarations:
         the target's, unless ``profiles_directory`` is given) Databricks generates the profile; ``catalog`` and
         ``schema`` then pick where models land.  Needs compute for the dbt CLI (e.g. a serverless
         ``Environment(dependencies=["dbt-databricks>=1.8"])``)."""
-        kind = DbtTask(tuple(commands) if not isinstance(commands, str) else (commands,), project_directory,
+        kind = DbtTask(_strings(commands, "job.dbt(commands)"), project_directory,
                        profiles_directory, warehouse, catalog, schema)
-        return self._declare(  # positional: see TaskDeclarations._declare
-            key, kind, caller_location(), depends_on, run_if, retry, timeout, compute, libraries, notifications,
-            health, None, description, disabled, extra
-        )
+        return self._declare(key, kind, caller_location(), **_shared(locals()))
 
     # -- SQL warehouse tasks ------------------------------------------------------------------------------------
 
@@ -314,11 +360,8 @@ class TaskDeclarations:
         Job parameters reach the SQL at run time as ``:name`` markers (``IDENTIFIER(:catalog || '.t')``);
         ``params`` adds task-level ones; ``vars`` are compile-time template variables; ``warehouse``
         overrides the target's SQL warehouse id."""
-        kind = SqlFileTask(template, _str_map(params, "params"), warehouse, dict(vars or {}))
-        return self._declare(  # positional: see TaskDeclarations._declare
-            key, kind, caller_location(), depends_on, run_if, retry, timeout, None, (), notifications, health, None,
-            description, disabled, extra
-        )
+        kind = SqlFileTask(template, _str_map(params, "params"), warehouse, _vars(vars))
+        return self._declare(key, kind, caller_location(), **_shared(locals()))
 
     def sql_query(
         self,
@@ -339,10 +382,8 @@ class TaskDeclarations:
         extra: Mapping[str, Any] | None = None,
     ) -> "TaskHandle":
         """Run a saved Databricks SQL query by id, on ``warehouse`` (default: the target's)."""
-        return self._declare(  # positional: see TaskDeclarations._declare
-            key, SqlQueryTask(query_id, _str_map(params, "params"), warehouse), caller_location(), depends_on,
-            run_if, retry, timeout, None, (), notifications, health, None, description, disabled, extra
-        )
+        kind = SqlQueryTask(query_id, _str_map(params, "params"), warehouse)
+        return self._declare(key, kind, caller_location(), **_shared(locals()))
 
     def sql_alert(
         self,
@@ -365,11 +406,9 @@ class TaskDeclarations:
     ) -> "TaskHandle":
         """Evaluate a legacy Databricks SQL alert by id.  ``subscribers``: user names (with ``@``), notification
         destination ids, or :class:`Subscriber` values."""
-        kind = SqlAlertTask(alert_id, subscribers, pause_subscriptions, warehouse)
-        return self._declare(  # positional: see TaskDeclarations._declare
-            key, kind, caller_location(), depends_on, run_if, retry, timeout, None, (), notifications, health, None,
-            description, disabled, extra
-        )
+        kind = SqlAlertTask(alert_id, _items(subscribers, (str, Subscriber), "subscribers"), pause_subscriptions,
+                            warehouse)
+        return self._declare(key, kind, caller_location(), **_shared(locals()))
 
     def sql_dashboard(
         self,
@@ -393,12 +432,9 @@ class TaskDeclarations:
         extra: Mapping[str, Any] | None = None,
     ) -> "TaskHandle":
         """Refresh a legacy Databricks SQL dashboard by id (for AI/BI dashboards use :meth:`dashboard`)."""
-        kind = SqlDashboardTask(dashboard_id, subscribers, custom_subject, pause_subscriptions,
-                                _str_map(params, "params"), warehouse)
-        return self._declare(  # positional: see TaskDeclarations._declare
-            key, kind, caller_location(), depends_on, run_if, retry, timeout, None, (), notifications, health, None,
-            description, disabled, extra
-        )
+        kind = SqlDashboardTask(dashboard_id, _items(subscribers, (str, Subscriber), "subscribers"), custom_subject,
+                                pause_subscriptions, _str_map(params, "params"), warehouse)
+        return self._declare(key, kind, caller_location(), **_shared(locals()))
 
     def dashboard(
         self,
@@ -422,11 +458,9 @@ class TaskDeclarations:
     ) -> "TaskHandle":
         """Refresh an AI/BI (Lakeview) dashboard and send a snapshot to ``subscribers`` (``paused=True`` keeps
         the subscription but sends nothing).  ``warehouse`` defaults to the dashboard's own."""
-        kind = DashboardTask(dashboard_id, warehouse, subscribers, custom_subject, paused)
-        return self._declare(  # positional: see TaskDeclarations._declare
-            key, kind, caller_location(), depends_on, run_if, retry, timeout, None, (), notifications, health, None,
-            description, disabled, extra
-        )
+        kind = DashboardTask(dashboard_id, warehouse, _items(subscribers, (str, Subscriber), "subscribers"),
+                             custom_subject, paused)
+        return self._declare(key, kind, caller_location(), **_shared(locals()))
 
     def alert(
         self,
@@ -448,11 +482,8 @@ class TaskDeclarations:
         extra: Mapping[str, Any] | None = None,
     ) -> "TaskHandle":
         """Evaluate a Databricks SQL alert (v2) by ``alert_id`` or by ``workspace_path`` (exactly one)."""
-        kind = AlertTask(alert_id, workspace_path, warehouse, subscribers)
-        return self._declare(  # positional: see TaskDeclarations._declare
-            key, kind, caller_location(), depends_on, run_if, retry, timeout, None, (), notifications, health, None,
-            description, disabled, extra
-        )
+        kind = AlertTask(alert_id, workspace_path, warehouse, _items(subscribers, (str, Subscriber), "subscribers"))
+        return self._declare(key, kind, caller_location(), **_shared(locals()))
 
     def power_bi(
         self,
@@ -476,11 +507,9 @@ class TaskDeclarations:
     ) -> "TaskHandle":
         """Publish Unity Catalog ``tables`` (``"catalog.schema.table"`` or :class:`PowerBiTable`) to a Power BI
         semantic ``model`` through the Unity Catalog ``connection`` (Public Preview)."""
-        kind = PowerBiTask(connection, model, tuple(tables), warehouse, refresh_after_update)
-        return self._declare(  # positional: see TaskDeclarations._declare
-            key, kind, caller_location(), depends_on, run_if, retry, timeout, None, (), notifications, health, None,
-            description, disabled, extra
-        )
+        kind = PowerBiTask(connection, model, _items(tables, (str, PowerBiTable), "job.power_bi(tables)"), warehouse,
+                           refresh_after_update)
+        return self._declare(key, kind, caller_location(), **_shared(locals()))
 
     # -- orchestration ------------------------------------------------------------------------------------------
 
@@ -504,10 +533,8 @@ class TaskDeclarations:
     ) -> "TaskHandle":
         """Update a Lakeflow Declarative Pipeline by id, or by ``name`` (looked up when deploying, so the same
         code works in every workspace).  ``full_refresh=True`` recomputes every table."""
-        return self._declare(  # positional: see TaskDeclarations._declare
-            key, PipelineTask(pipeline_id, name, full_refresh), caller_location(), depends_on, run_if, retry,
-            timeout, None, (), notifications, health, None, description, disabled, extra
-        )
+        kind = PipelineTask(pipeline_id, name, full_refresh)
+        return self._declare(key, kind, caller_location(), **_shared(locals()))
 
     def run_job(
         self,
@@ -533,17 +560,16 @@ class TaskDeclarations:
         if isinstance(job, Job):
             kind = RunJobTask(job_key=job.key, job_parameters=_str_map(params, "params"))
         elif isinstance(job, bool):
-            raise DefinitionError(f"run_job: expected a Job, a job key or a job id, got {job!r}")
+            report("FD601", f"run_job: expected a Job, a job key or a job id, got {show(job)}")
+            kind = RunJobTask(job_key="", job_parameters=_str_map(params, "params"))
         elif isinstance(job, int):
             kind = RunJobTask(job_id=job, job_parameters=_str_map(params, "params"))
         elif isinstance(job, str):
             kind = RunJobTask(job_key=job, job_parameters=_str_map(params, "params"))
         else:
-            raise DefinitionError(f"run_job: expected a Job, a job key or a job id, got {type(job).__name__}")
-        return self._declare(  # positional: see TaskDeclarations._declare
-            key, kind, caller_location(), depends_on, run_if, retry, timeout, None, (), notifications, health, None,
-            description, disabled, extra
-        )
+            report("FD601", f"run_job: expected a Job, a job key or a job id, got {show(job)}")
+            kind = RunJobTask(job_key="", job_parameters=_str_map(params, "params"))
+        return self._declare(key, kind, caller_location(), **_shared(locals()))
 
     def clean_room_notebook(
         self,
@@ -566,10 +592,7 @@ class TaskDeclarations:
     ) -> "TaskHandle":
         """Run the notebook ``notebook`` shared in the clean room ``clean_room`` (``etag`` pins a version)."""
         kind = CleanRoomNotebookTask(clean_room, notebook, _str_map(params, "params"), etag)
-        return self._declare(  # positional: see TaskDeclarations._declare
-            key, kind, caller_location(), depends_on, run_if, retry, timeout, None, (), notifications, health, None,
-            description, disabled, extra
-        )
+        return self._declare(key, kind, caller_location(), **_shared(locals()))
 
     # -- the escape hatch ---------------------------------------------------------------------------------------
 
@@ -601,10 +624,8 @@ class TaskDeclarations:
         checks every field name and value against the Jobs API schema; typed options (dependencies, retries,
         compute, ...) keep their keyword arguments.  To add an untyped field to a typed task, pass
         ``extra={...}`` to its method instead."""
-        return self._declare(  # positional: see TaskDeclarations._declare
-            key, RawTask(raw_pairs(fields, "raw_task fields")), caller_location(), depends_on, run_if, retry,
-            timeout, compute, libraries, notifications, health, values, description, disabled
-        )
+        kind = RawTask(raw_pairs(fields, "raw_task fields"))
+        return self._declare(key, kind, caller_location(), **_shared(locals()))
 
 
 def condition_op(op: str) -> str:

@@ -37,7 +37,7 @@ from flowdef._check import (
     BOOL, INT, STR, Expect, check, instance, list_of, register_job, report, wrong_type,
 )
 from flowdef.dsl.check import check_kind
-from flowdef.dsl.declare import TASK_OPTIONS, TaskDeclarations, _value, condition_op, raw_pairs
+from flowdef.dsl.declare import TaskDeclarations, _value, condition_op, raw_pairs
 from flowdef._location import Location, caller_location
 from flowdef.model.compute import COMPUTE_TYPES, Compute, Environment, JobCluster, Library
 from flowdef.errors import DefinitionError
@@ -150,10 +150,8 @@ class ForEachHandle(TaskHandle, TaskDeclarations):
         self.nested: TaskHandle | None = None
         self._index = index
 
-    def _declare(self, key: str, kind: TaskKind, location: Location | None, *args: Any,  # type: ignore[override]
+    def _declare(self, key: str, kind: TaskKind, location: Location | None,  # type: ignore[override]
                  **options: Any) -> "ForEachHandle":
-        if args:  # the shared options, positionally (TASK_OPTIONS order)
-            options.update(zip(TASK_OPTIONS, args))
         if self.nested is not None:
             raise DefinitionError(
                 f"for-each task {self.key!r} already runs task {self.nested.key!r}; a for-each task has exactly "
@@ -552,11 +550,10 @@ class Job(TaskDeclarations):
     # ----------------------------------------------------------------------------------------------------------
 
     def _declare(self, key: str, kind: TaskKind, location: Location | None,  # type: ignore[override]
-                 *args: Any, **options: Any) -> TaskHandle:
-        if args:  # the shared options, positionally (TASK_OPTIONS order)
-            options.update(zip(TASK_OPTIONS, args))
+                 **options: Any) -> TaskHandle:
         handle = TaskHandle(key, self, location)
-        self._add(handle, kind, **options)
+        self._tasks.append(self._spec(handle, kind, **options))
+        self._handles.append(handle)
         return handle
 
     def _dependencies(self, depends_on: Any, location: Location | None) -> tuple[Dependency, ...]:
@@ -622,25 +619,47 @@ class Job(TaskDeclarations):
         if isinstance(run_if, RunIf):
             run_if = run_if.value
 
-        def arg(name: str) -> str:  # how messages name an option: "task 'load': timeout="
-            return f"task {key!r}: {name}="
+        def wrong(name: str, expect: Expect, value: Any, default: Any = None) -> Any:
+            wrong_type(f"task {key!r}: {name}=", expect, value, location)
+            return default
 
+        # each option given (not at its default) must have its type; most tasks give few, so test only those
+        if run_if is not None and not _RUN_IF.test(run_if):
+            run_if = wrong("run_if", _RUN_IF, run_if)
+        if retry is not None and not _RETRY.test(retry):
+            retry = wrong("retry", _RETRY, retry)
+        if timeout is not None and not INT.test(timeout):
+            timeout = wrong("timeout", INT, timeout)
+        if compute is not None and not _COMPUTE.test(compute):
+            compute = wrong("compute", _COMPUTE, compute)
+        if description is not None and not STR.test(description):
+            description = wrong("description", STR, description)
+        if disabled is not False and not BOOL.test(disabled):
+            disabled = wrong("disabled", BOOL, disabled, False)
+        if values is not None and not _VALUES.test(values):
+            values = wrong("values", _VALUES, values)
+        if libraries and not _LIBRARIES.test(libraries):
+            libraries = wrong("libraries", _LIBRARIES, libraries, ())
+        if notifications is not None and not _NOTIFICATIONS.test(notifications):
+            notifications = wrong("notifications", _NOTIFICATIONS, notifications)
+        if health is not None and not _HEALTH.test(health):
+            health = wrong("health", _HEALTH, health)
         return TaskSpec(
             key=key,
             kind=kind,
-            depends_on=self._dependencies(depends_on, location),
-            run_if=_opt(run_if, _RUN_IF, arg("run_if")),
-            retry=_opt(retry, _RETRY, arg("retry")),
-            timeout_seconds=_opt(timeout, INT, arg("timeout")),
-            compute=_opt(compute, _COMPUTE, arg("compute")),
-            description=_opt(description, STR, arg("description")),
-            disabled=check(disabled, BOOL, arg("disabled"), False),
-            values=_declared_values(_opt(values, _VALUES, arg("values"))),
+            depends_on=self._dependencies(depends_on, location) if depends_on is not None else (),
+            run_if=run_if,
+            retry=retry if isinstance(retry, Retry) else None,  # an int became Retry(n) above
+            timeout_seconds=timeout,
+            compute=compute,
+            description=description,
+            disabled=disabled,
+            values=_declared_values(values) if values is not None else (),
             location=location,
-            libraries=tuple(check(libraries, _LIBRARIES, arg("libraries"), ())) if libraries is not None else (),
-            notifications=_opt(notifications, _NOTIFICATIONS, arg("notifications")),
-            health=_opt(health, _HEALTH, arg("health")),
-            extra=_raw(extra, arg("extra")),
+            libraries=tuple(libraries) if libraries else (),
+            notifications=notifications,
+            health=health,
+            extra=_raw(extra, f"task {key!r}: extra=") if extra is not None else (),
             in_for_each=in_for_each,
         )
 

@@ -159,7 +159,6 @@ def _namespace_parents(name: str, entry: str) -> None:
 def load(config: ProjectConfig, paths: list[str] | None = None) -> LoadedProject:
     files, diags = discover(config, paths)
     jobs: list[JobSpec] = []
-    seen: set[int] = set()
     pipeline_files = frozenset(str(f) for f in files)
     for path in files:
         name, entry = _module_name(path, config.root)
@@ -194,8 +193,7 @@ def load(config: ProjectConfig, paths: list[str] | None = None) -> LoadedProject
             # collected when the loader imports that module
             mine = owner == str(path) if owner is not None else (
                 job.location is None or Path(job.location.file).resolve() == path)
-            if mine and id(job) not in seen:
-                seen.add(id(job))
+            if mine:  # each Job registers once, when it is created: no job is seen twice
                 jobs.append(job.to_model(module=name))
     return LoadedProject(config=config, jobs=tuple(jobs), diagnostics=tuple(diags), files=tuple(files))
 
