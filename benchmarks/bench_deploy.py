@@ -69,6 +69,66 @@ def child_cpu(argv: list[str], env: dict) -> float:
     return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+class _ServedElsewhere:
+    """The fake workspace in a child process (``--server-process``), so its CPU does not share this interpreter's
+    GIL with the client: what a real, remote workspace looks like to the client.  Just the calls this script
+    makes, over a pipe."""
+
+    def __init__(self) -> None:
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("fork")
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_serve, args=(child,), daemon=True)
+        self._proc.start()
+        self._env = self._conn.recv()
+
+    def _ask(self, *msg):
+        self._conn.send(msg)
+        return self._conn.recv()
+
+    def env(self) -> dict:
+        return dict(self._env)
+
+    @property
+    def requests(self) -> list:
+        return self._ask("log")
+
+    def writes(self) -> list:
+        return [r for r in self.requests if r.method in ("POST", "PUT", "PATCH", "DELETE")]
+
+    def waves(self, requests=None) -> int:
+        return FakeWorkspace.waves(self, requests)  # type: ignore[arg-type]  # only reads .requests
+
+    def reset_log(self) -> None:
+        self._ask("reset")
+
+    def latency(self, seconds: float) -> None:
+        self._ask("latency", seconds)
+
+    def close(self) -> None:
+        self._ask("stop")
+        self._proc.join(5)
+
+
+def _serve(conn) -> None:
+    with FakeWorkspace() as ws:
+        conn.send(ws.env())
+        while True:
+            cmd, *rest = conn.recv()
+            if cmd == "log":
+                conn.send(ws.requests)
+            elif cmd == "reset":
+                ws.reset_log()
+                conn.send(None)
+            elif cmd == "latency":
+                ws.faults.latency(rest[0])
+                conn.send(None)
+            else:
+                conn.send(None)
+                return
+
+
 def import_share(repo: Path) -> tuple[float, float, float]:
     """CPU seconds (median of 3 fresh processes) for ``import databricks.sdk`` (every service module), for what
     deploy loads (config + core + errors through flowdef.deploy.sdk), and for ``python -c pass``."""
@@ -87,18 +147,27 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3, help="no-op applies to time (median)")
     parser.add_argument("--concurrency", type=int, default=None, help="default: apply's own default")
     parser.add_argument("--cold", action="store_true", help="also time a no-op apply as a fresh process")
+    parser.add_argument("--server-process", action="store_true",
+                        help="run the fake workspace in a child process (its CPU then does not slow the client)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="flowdef-bench-deploy-"))
     rows: list[tuple[str, float, int, int, int, str]] = []
     share = None
     try:
         project = generated_project(tmp, args.jobs, n_tasks=args.tasks, project="bench", name="bench")
-        with FakeWorkspace() as ws:
+        with contextlib.ExitStack() as stack:
+            if args.server_process:
+                ws = _ServedElsewhere()
+                stack.callback(ws.close)
+                set_latency = ws.latency
+            else:
+                ws = stack.enter_context(FakeWorkspace())
+                set_latency = ws.faults.latency
             saved = {k: os.environ.get(k) for k in (*ws.env(), "DATABRICKS_CONFIG_FILE")}
             os.environ.update(ws.env())
             os.environ["DATABRICKS_CONFIG_FILE"] = str(tmp / "no-databrickscfg")
             try:
-                ws.faults.latency(args.latency)
+                set_latency(args.latency)
                 conc = ["--concurrency", str(args.concurrency)] if args.concurrency else []
 
                 ws.reset_log()
@@ -150,7 +219,8 @@ def main() -> int:
         shutil.rmtree(tmp, ignore_errors=True)
 
     conc = args.concurrency or "default (32)"
-    print(f"flowdef deploy: {args.jobs} jobs x {args.tasks} tasks, fake workspace, "
+    print(f"flowdef deploy: {args.jobs} jobs x {args.tasks} tasks, fake workspace"
+          f"{' in a child process' if args.server_process else ' in this process'}, "
           f"{args.latency * 1000:.0f} ms per request, concurrency {conc}")
     print(f"{'step':<34} {'wall':>8} {'requests':>9} {'writes':>7} {'waves':>6}  busiest endpoints")
     for name, t, n, w, waves, top in rows:

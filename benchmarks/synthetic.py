@@ -7,7 +7,6 @@ from pathlib import Path
 
 from flowdef import Job
 from flowdef.load.config import ProjectConfig, Target
-from flowdef.load.loader import LoadedProject
 
 TARGET = Target("bench", root_path="/Workspace/Shared/bench", warehouse_id="w")
 CONFIG = ProjectConfig(root=Path.cwd(), project="bench", targets=(TARGET,))
@@ -31,10 +30,10 @@ def build_validate_compile(chain: int = 500, fan: int = 500) -> str:
 
     from flowdef.compile.compiler import payload
     from flowdef.diagnostics import has_errors
-    from flowdef.validate import validate_project
+    from flowdef.validate import validate
 
     job = flowdef_job(chain, fan).to_model("bench")
-    diags = validate_project(LoadedProject(CONFIG, (job,), ()), TARGET)
+    diags = validate([job], CONFIG, TARGET)
     assert not has_errors(diags), diags[:3]
     # the request body as sent to jobs/create (compile's files use indent=2, which json does in pure Python)
     return json.dumps(payload(job, TARGET, CONFIG), sort_keys=True)

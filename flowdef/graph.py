@@ -36,10 +36,15 @@ class Dag:
         self.nodes: list[str] = list(dict.fromkeys(nodes))
         self.position: dict[str, int] = {n: i for i, n in enumerate(self.nodes)}
         known = self.position
+        edges = list(edges)
+        try:
+            kept = [(up, down) for up, down in edges if up != down and up in known and down in known]
+        except TypeError:  # an unhashable endpoint (a mistyped depends_on): no node, so no edge
+            kept = [(up, down) for up, down in edges if up != down and _hashable(up) and _hashable(down)
+                    and up in known and down in known]
         g = nx.DiGraph()
         g.add_nodes_from(self.nodes)
-        g.add_edges_from((up, down) for up, down in edges if up != down and _hashable(up) and _hashable(down)
-                         and up in known and down in known)
+        g.add_edges_from(kept)
         self.graph = g
 
     def __contains__(self, node: object) -> bool:
@@ -56,6 +61,11 @@ class Dag:
         return self.graph.succ
 
     @functools.cached_property
+    def predecessor_sets(self) -> dict[str, Mapping[str, Any]]:
+        """node -> its predecessors, as one dict made once (the reverse view's adjacency: no view per lookup)."""
+        return dict(self.graph.reverse(copy=False).adjacency())
+
+    @functools.cached_property
     def generations(self) -> list[list[str]]:
         """Topological generations (a node comes after all its predecessors), each in declaration order; empty on
         a cyclic graph (check ``is_acyclic``)."""
@@ -68,7 +78,7 @@ class Dag:
     def is_acyclic(self) -> bool:
         return bool(self.generations) or not self.nodes
 
-    @property
+    @functools.cached_property
     def order(self) -> list[str]:
         """Topological order, generation by generation, each in declaration order; empty on a cyclic graph."""
         return [n for gen in self.generations for n in gen]
@@ -190,7 +200,7 @@ class Ancestry:
         # ancestors | self, per task, in one pass in topological order (a task's ancestors are its set without its
         # own bit, which only a wanted task has)
         closed: dict[str, int] = {}
-        pred = g.graph.pred
+        pred = g.predecessor_sets
         for k in order:
             acc = 0
             for p in pred[k]:

@@ -448,3 +448,54 @@ def test_saved_create_with_a_time_lagged_list(ws, cli, tmp_path, monkeypatch):
     ws.list_lag_seconds = 0
     ws.reset_log()
     assert cli(project, "apply", "--target", "prod") == 0 and ws.writes() == []
+
+
+# ------------------------------------------------------------------------------ the plan under the lock
+
+
+def _deployer(project: Path):
+    from flowdef.deploy.client import Workspace
+    from flowdef.deploy.engine import Deployer
+    from flowdef.deploy.session import prepare
+    from flowdef.load.project import open_project
+
+    cwd = os.getcwd()
+    os.chdir(project)  # pipelines load relative to the project, as the CLI's -C does
+    try:
+        opened = open_project(project, target="prod")
+        desired = prepare(opened, "apply")
+    finally:
+        os.chdir(cwd)
+    return Deployer(Workspace(), project="gen", target="prod", root="/Workspace" + GEN_ROOT, desired=desired)
+
+
+def test_an_apply_that_ran_between_plan_and_lock_is_seen_by_the_manifest_generation(ws, cli, tmp_path):
+    project = generated_project(tmp_path, 3)
+    late = _deployer(project)
+    state, plan = late.read_state(), None
+    plan = late.plan(state)
+    assert len(plan.by_action("create")) == 3  # planned before the other apply ...
+    assert cli(project, "apply", "--target", "prod") == 0  # ... which then ran to the end
+    with late.lock("apply", folder_known=state.manifest.found) as lock:
+        assert not lock.contended
+        ws.reset_log()
+        state, plan = late.confirm_plan(state, plan, lock)
+        assert ws.count("GET", "/api/2.2/jobs/list") == 1  # the generation moved: everything re-read
+        assert plan.by_action("create") == [] and len(plan.by_action("unchanged")) == 3
+        late.apply(plan, state, lock=lock)
+    one_each(ws, 3)
+
+
+def test_with_no_apply_in_between_the_plan_is_confirmed_by_one_manifest_read(ws, cli, tmp_path):
+    project = generated_project(tmp_path, 2)
+    assert cli(project, "apply", "--target", "prod") == 0
+    (project / "pipelines" / "jobs.py").write_text(
+        (project / "pipelines" / "jobs.py").read_text().replace("SUFFIX = ''", "SUFFIX = '_v2'"))
+    dep = _deployer(project)
+    state = dep.read_state()
+    plan = dep.plan(state)
+    with dep.lock("apply") as lock:
+        ws.reset_log()
+        same_state, same_plan = dep.confirm_plan(state, plan, lock)
+        assert [(r.method, r.path) for r in ws.requests] == [("GET", "/api/2.0/workspace/export")]
+        assert same_plan is plan

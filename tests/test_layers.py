@@ -141,3 +141,30 @@ def test_no_import_cycles_between_modules():
                     graph.add_edge(name, t)
     cycles = [c for c in nx.simple_cycles(graph) if not any(m == "flowdef" for m in c)]
     assert not cycles, cycles
+
+
+def test_validation_and_compile_take_model_values_not_the_loader():
+    """validate(jobs, config, target) and compile_job(job, target, config) need no loaded project: the loader
+    (which imports user code) is never imported by them."""
+    import subprocess
+    import sys
+
+    probe = ("import sys, flowdef.validate, flowdef.compile.compiler\n"
+             "print('flowdef.load.loader' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"
+
+
+def test_validate_runs_on_model_values_alone(tmp_path):
+    from flowdef import Job
+    from flowdef.load.config import ProjectConfig, Target
+    from flowdef.validate import validate
+
+    target = Target("dev", warehouse_id="w")
+    job = Job("a")
+    job.notebook("n", "/Workspace/nb", depends_on=[])
+    twin = Job("a")
+    twin.notebook("n", "/Workspace/nb")
+    config = ProjectConfig(root=tmp_path, project="p", targets=(target,))
+    codes = [d.code for d in validate([job.to_model("m"), twin.to_model("m")], config, target)]
+    assert codes == ["FD003"]  # the duplicate job name, found without any loader

@@ -170,15 +170,15 @@ _RENDERS: dict[tuple, str | TemplateProblem] = {}
 
 
 def _rendered(config: ProjectConfig, job: JobSpec, task: TaskSpec, target: Target,
-              analysis: _Analysis) -> str | TemplateProblem:
+              analysis: _Analysis, ctx: dict[str, Any] | None = None) -> str | TemplateProblem:
     kind = task.kind
     assert isinstance(kind, SqlFileTask)
     path = template_path(config, kind.template)
-    ctx = context(job, task, target)
+    ctx = ctx if ctx is not None else context(job, task, target)
     key = None
     if analysis.self_contained:  # another template pulled in sees the whole context and may change on its own
         read = sorted((name, ctx[name]) for name in analysis.reads if name in ctx and name != "param")
-        key = (str(path), _file_key(path), repr(read))
+        key = (str(path), analysis, repr(read))  # the analysis stands for the file's content
         cached = _RENDERS.get(key)
         if cached is not None:
             return cached
@@ -231,7 +231,7 @@ def check(config: ProjectConfig, job: JobSpec, task: TaskSpec, target: Target) -
                 Location(str(path), first_line.get(name, 1)),
             ))
         return problems
-    rendered = _rendered(config, job, task, target, analysis)
+    rendered = _rendered(config, job, task, target, analysis, ctx)
     if isinstance(rendered, TemplateProblem):
         return [rendered]
     declared = job.param_names() | {k for k, _ in kind.parameters}

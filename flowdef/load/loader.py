@@ -8,6 +8,7 @@ Databricks, not by flowdef) are never executed at load time.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import re
@@ -156,6 +157,12 @@ def _namespace_parents(name: str, entry: str) -> None:
         sys.modules[prefix] = module
 
 
+@functools.lru_cache(maxsize=4096)
+def _real(filename: str) -> Path:
+    """A file's resolved path; the module's file and its jobs' file are the same string, resolved once."""
+    return Path(filename).resolve()
+
+
 def load(config: ProjectConfig, paths: list[str] | None = None) -> LoadedProject:
     files, diags = discover(config, paths)
     jobs: list[JobSpec] = []
@@ -181,7 +188,7 @@ def load(config: ProjectConfig, paths: list[str] | None = None) -> LoadedProject
         diags += collected.diagnostics
         diags += duplicate_keys(path)
         module_file = getattr(module, "__file__", None)
-        if module_file and Path(module_file).resolve() != path:
+        if module_file and _real(module_file) != path:
             diags.append(diag(
                 "FD001",
                 f"module name '{name}' resolves to {module_file}, not to this file; rename one of them",
@@ -192,7 +199,7 @@ def load(config: ProjectConfig, paths: list[str] | None = None) -> LoadedProject
             # a job made while another pipeline module ran (one this module imports) is that module's; it is
             # collected when the loader imports that module
             mine = owner == str(path) if owner is not None else (
-                job.location is None or Path(job.location.file).resolve() == path)
+                job.location is None or _real(job.location.file) == path)
             if mine:  # each Job registers once, when it is created: no job is seen twice
                 jobs.append(job.to_model(module=name))
     return LoadedProject(config=config, jobs=tuple(jobs), diagnostics=tuple(diags), files=tuple(files))

@@ -1,23 +1,38 @@
 """Validation: every rule, every problem, all at once.
 
-``validate_project(project, target)`` returns a sorted list of diagnostics; it never raises for a bad
-definition.  Each rule family lives in its own module; graph rules go through :mod:`flowdef.graph` (networkx),
-SQL template rules through :mod:`flowdef.compile.templates` (jinja2).
+``validate(jobs, config, target)`` checks model values (the frozen jobs, the project config and the chosen
+target) and returns a sorted list of diagnostics; it never raises for a bad definition.
+``validate_project(loaded, target)`` is the same for a loaded project, with the loader's own diagnostics (a
+module that failed to import) in front.  Each rule family lives in its own module; graph rules go through
+:mod:`flowdef.graph` (networkx), SQL template rules through :mod:`flowdef.compile.templates` (jinja2).
 """
 
 from __future__ import annotations
 
-from flowdef.load.config import Target
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from flowdef.diagnostics import Diagnostic, diag, sort_diagnostics, without_cascades
-from flowdef.load.loader import LoadedProject
+from flowdef.load.config import ProjectConfig, Target
+from flowdef.model.spec import JobSpec
 from flowdef.validate import compute, jobrefs, references, settings, structure, triggers
 from flowdef.validate.context import JobContext
 
+if TYPE_CHECKING:  # validation needs model values only; the loader's result is unpacked by validate_project
+    from flowdef.load.loader import LoadedProject
+
 
 def validate_project(project: LoadedProject, target: Target, *, templates: bool = True) -> list[Diagnostic]:
-    diags: list[Diagnostic] = list(project.diagnostics)
-    diags += project_rules(project, target)
-    contexts = [JobContext(job, target, project.config) for job in project.jobs]  # one per job, shared by all rules
+    """The loader's diagnostics and :func:`validate` of its jobs (an argument of the wrong type, reported while
+    loading, silences what follows from it at the same line)."""
+    found = validate(project.jobs, project.config, target, templates=templates)
+    return sort_diagnostics(without_cascades([*project.diagnostics, *found]))
+
+
+def validate(jobs: Sequence[JobSpec], config: ProjectConfig, target: Target, *,
+             templates: bool = True) -> list[Diagnostic]:
+    diags: list[Diagnostic] = project_rules(jobs, config)
+    contexts = [JobContext(job, target, config) for job in jobs]  # one per job, shared by all rules
     for ctx in contexts:
         diags += structure.check(ctx)  # keys, graph, every task's rules and its kind's (flowdef.wire.kinds)
         diags += settings.check(ctx)  # job settings, notifications, permissions, raw fields
@@ -32,42 +47,43 @@ def validate_project(project: LoadedProject, target: Target, *, templates: bool 
     return sort_diagnostics(without_cascades(diags))
 
 
-def project_rules(project: LoadedProject, target: Target) -> list[Diagnostic]:
+def project_rules(jobs: Sequence[JobSpec], config: ProjectConfig) -> list[Diagnostic]:
+    """Rules across jobs: unique names and keys, target parameters some job declares."""
     diags = []
     by_name: dict[str, list] = {}
     by_key: dict[str, list] = {}
-    for job in project.jobs:
+    for job in jobs:
         by_name.setdefault(job.name, []).append(job)
         by_key.setdefault(job.key, []).append(job)
-    for name, jobs in by_name.items():
-        if len(jobs) > 1:
-            first = jobs[0].location
-            for dup in jobs[1:]:
+    for name, same in by_name.items():
+        if len(same) > 1:
+            first = same[0].location
+            for dup in same[1:]:
                 where = f" (first defined at {first})" if first else ""
                 diags.append(diag(
                     "FD003",
                     f"duplicate job name {name!r}{where}; job names must be unique in a project — rename one",
                     dup.location, job=dup.key,
                 ))
-    for key, jobs in by_key.items():
-        if len(jobs) > 1 and len({j.name for j in jobs}) > 1:
-            for dup in jobs[1:]:
+    for key, same in by_key.items():
+        if len(same) > 1 and len({j.name for j in same}) > 1:
+            for dup in same[1:]:
                 diags.append(diag(
                     "FD005",
                     f"duplicate job key {key!r}; give each job a distinct key=...",
                     dup.location, job=dup.key,
                 ))
-    declared = {p.name for job in project.jobs for p in job.params}
-    for each in project.config.targets:  # every target, whichever is chosen: a typo waits for no deploy
+    declared = {p.name for job in jobs for p in job.params}
+    for each in config.targets:  # every target, whichever is chosen: a typo waits for no deploy
         for name, _ in each.params:
-            if project.jobs and name not in declared:
+            if jobs and name not in declared:
                 diags.append(diag(
                     "FD208",
                     f"target {each.name!r} overrides parameter {name!r}, which no job declares; "
                     "fix the name in the project config or declare it in a Job(params=...)",
-                    project.config.location("targets", each.name, "params", name),
+                    config.location("targets", each.name, "params", name),
                 ))
     return diags
 
 
-__all__ = ["validate_project", "diag"]
+__all__ = ["diag", "validate", "validate_project"]

@@ -6,7 +6,8 @@
   FD513; raw ``ClusterSpec(extra=...)`` fields — FD511 / FD512;
 * libraries need classic compute (serverless installs ``Environment(dependencies=...)``), look like what they
   claim, and exist when they are project files — FD503 / FD501 / FD406;
-* SQL query / alert / dashboard tasks need a SQL warehouse — FD405.
+* (SQL tasks' warehouse, FD405, and Spark JAR tasks' JARs, FD503, are those kinds' rules:
+  :mod:`flowdef.wire.kind_rules`).
 
 ``needs compute`` (FD503 for tasks without any) and the counts of clusters and environments are in
 :mod:`.structure`.
@@ -22,7 +23,6 @@ from flowdef.model.compute import (
 )
 from flowdef.diagnostics import Diagnostic
 from flowdef.model.spec import TaskSpec
-from flowdef.model.tasks import SparkJarTask, SqlAlertTask, SqlDashboardTask, SqlFileTask, SqlQueryTask
 from flowdef.validate.context import JobContext
 from flowdef.wire import kinds
 from flowdef.wire.kind_rules import check_enum as _enum
@@ -75,7 +75,8 @@ def check(ctx: JobContext) -> list[Diagnostic]:
     for env in _environments(job, tasks):
         out += _environment(ctx, env)
     for task, path in tasks:
-        out += _task(ctx, task, path)
+        if task.libraries:
+            out += _libraries(ctx, task, path)
     return out
 
 
@@ -219,40 +220,23 @@ def _cluster_extra(ctx: JobContext, spec: ClusterSpec, location, path: str) -> l
     return out
 
 
-def _task(ctx: JobContext, task: TaskSpec, path: str) -> list[Diagnostic]:
+def _libraries(ctx: JobContext, task: TaskSpec, path: str) -> list[Diagnostic]:
+    """Task libraries need classic compute, and each must look like what it claims.  (A kind's own compute and
+    warehouse needs — Spark JARs, SQL tasks — are its rules in flowdef.wire.kind_rules.)"""
     out = []
-    kind = task.kind
     compute = _effective(ctx, task)
-    if task.libraries:
-        if not isinstance(compute, CLASSIC_TYPES):
-            where = ("runs on serverless environment " + repr(compute.key)) if isinstance(compute, Environment) \
-                else "has no cluster (serverless)"
-            out.append(ctx.d(
-                "FD503",
-                f"task {task.key!r} {where}, where task libraries are not installed; add them to "
-                "Environment(dependencies=[...]) (java_dependencies for JARs), or run the task on a JobCluster / "
-                "ClusterSpec / ExistingCluster",
-                task.libraries[0].location or task.location, f"{path}.libraries",
-            ))
-        for i, lib in enumerate(task.libraries):
-            out += _library(ctx, lib, task, f"{path}.libraries[{i}]")
-    if isinstance(kind, SparkJarTask):
-        if isinstance(compute, Environment) and not compute.java_dependencies:
-            out.append(ctx.d("FD503", f"Spark JAR task {task.key!r} runs on serverless environment {compute.key!r}, "
-                             "which has no java_dependencies: add the JAR with Environment(java_dependencies=[...])",
-                             task.location, f"{path}.spark_jar_task"))
-        elif isinstance(compute, CLASSIC_TYPES) and not any(lib.kind in ("jar", "maven") for lib in task.libraries):
-            out.append(ctx.d("FD503", f"Spark JAR task {task.key!r} installs no JAR: add libraries=[Library.jar(...)] "
-                             "(or Library.maven(...)) holding its main class", task.location, f"{path}.libraries",
-                             severity="warning"))
-    sql_kinds = (SqlQueryTask, SqlAlertTask, SqlDashboardTask) + ((SqlFileTask,) if task.in_for_each else ())
-    if isinstance(kind, sql_kinds) and not (kind.warehouse_id or ctx.target.warehouse_id):
+    if not isinstance(compute, CLASSIC_TYPES):
+        where = ("runs on serverless environment " + repr(compute.key)) if isinstance(compute, Environment) \
+            else "has no cluster (serverless)"
         out.append(ctx.d(
-            "FD405",
-            f"SQL task {task.key!r} has no SQL warehouse: set warehouse_id in target {ctx.target.name!r} or pass "
-            "warehouse='<id>'",
-            task.location, f"{path}.sql_task.warehouse_id",
+            "FD503",
+            f"task {task.key!r} {where}, where task libraries are not installed; add them to "
+            "Environment(dependencies=[...]) (java_dependencies for JARs), or run the task on a JobCluster / "
+            "ClusterSpec / ExistingCluster",
+            task.libraries[0].location or task.location, f"{path}.libraries",
         ))
+    for i, lib in enumerate(task.libraries):
+        out += _library(ctx, lib, task, f"{path}.libraries[{i}]")
     return out
 
 

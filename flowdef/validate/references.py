@@ -8,7 +8,7 @@ exists only inside the nested task of a for-each task.  A for-each task's litera
 of at most 10,000 characters.
 
 The rules look at each value once, with the strings of each task kind listed explicitly (no reflection in the
-hot path), so a 10,000-task job is checked in linear time.
+hot path), so a job is checked in time linear in its size.
 """
 
 from __future__ import annotations

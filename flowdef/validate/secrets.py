@@ -1,7 +1,7 @@
 """Literal secrets: credentials written into job settings, where every reader of the job (and of the repository)
 can see them.  Pure functions used by the reference rules (FD210).
 
-Two signals, both cheap enough to run over every string of a 10,000-task job:
+Two signals, both cheap enough to run over every string of a job at the API's maximum of 1,000 tasks:
 
 - the *value* looks like a credential: a Databricks token (``dapi`` + 32 hex), an AWS access key id
   (``AKIA...``), a GitHub/GitLab/Slack token, a JWT, a PEM private key, an Azure account key or SAS signature,

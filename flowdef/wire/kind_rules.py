@@ -17,6 +17,7 @@ from typing import Any, Callable, Protocol
 
 from flowdef.diagnostics import Diagnostic
 from flowdef.load.config import ProjectConfig, Target
+from flowdef.model.compute import CLASSIC_TYPES, Environment
 from flowdef.model.spec import JobSpec, TaskSpec
 from flowdef.model.tasks import (
     AlertTask, CleanRoomNotebookTask, ConditionTask, DashboardTask, DbtTask, ForEachTask, FunctionTask, NotebookTask,
@@ -140,10 +141,20 @@ def python_wheel_rules(ctx, task: TaskSpec, kind: PythonWheelTask, path: str, lo
 
 
 def spark_jar_rules(ctx, task: TaskSpec, kind: SparkJarTask, path: str, location) -> list[Diagnostic]:
-    if not _blank(kind.main_class_name):
-        return []
-    return [ctx.d("FD501", f"Spark JAR task {task.key!r} needs main_class_name (e.g. 'com.acme.Main')", location,
-                  f"{path}.spark_jar_task.main_class_name")]
+    out = []
+    if _blank(kind.main_class_name):
+        out.append(ctx.d("FD501", f"Spark JAR task {task.key!r} needs main_class_name (e.g. 'com.acme.Main')",
+                         location, f"{path}.spark_jar_task.main_class_name"))
+    compute = task.compute if task.compute is not None else ctx.job.compute  # the JAR must reach the compute
+    if isinstance(compute, Environment) and not compute.java_dependencies:
+        out.append(ctx.d("FD503", f"Spark JAR task {task.key!r} runs on serverless environment {compute.key!r}, "
+                         "which has no java_dependencies: add the JAR with Environment(java_dependencies=[...])",
+                         location, f"{path}.spark_jar_task"))
+    elif isinstance(compute, CLASSIC_TYPES) and not any(lib.kind in ("jar", "maven") for lib in task.libraries):
+        out.append(ctx.d("FD503", f"Spark JAR task {task.key!r} installs no JAR: add libraries=[Library.jar(...)] "
+                         "(or Library.maven(...)) holding its main class", location, f"{path}.libraries",
+                         severity="warning"))
+    return out
 
 
 def dbt_rules(ctx, task: TaskSpec, kind: DbtTask, path: str, location) -> list[Diagnostic]:
@@ -236,11 +247,29 @@ def alert_rules(ctx, task: TaskSpec, kind: AlertTask, path: str, location) -> li
     return out
 
 
+def _warehouse(ctx, task: TaskSpec, kind, path: str, location) -> list[Diagnostic]:
+    """FD405: a ``sql_task`` runs on a SQL warehouse, the task's or the target's."""
+    if kind.warehouse_id or ctx.target.warehouse_id:
+        return []
+    return [ctx.d(
+        "FD405",
+        f"SQL task {task.key!r} has no SQL warehouse: set warehouse_id in target {ctx.target.name!r} or pass "
+        "warehouse='<id>'",
+        location, f"{path}.sql_task.warehouse_id",
+    )]
+
+
+def sql_file_rules(ctx, task: TaskSpec, kind, path: str, location) -> list[Diagnostic]:
+    # a top-level SQL file task's warehouse is checked with its template (flowdef.validate.sql)
+    return _warehouse(ctx, task, kind, path, location) if task.in_for_each else []
+
+
 def _id_and_subscribers(field: str, wire: str) -> KindRules:
-    """The rules of the SQL query / alert / dashboard and AI/BI dashboard kinds: an id, well-formed subscribers."""
+    """The rules of the SQL query / alert / dashboard and AI/BI dashboard kinds: an id, well-formed subscribers
+    (and a SQL warehouse for the ``sql_task`` ones)."""
 
     def rules(ctx, task: TaskSpec, kind, path: str, location) -> list[Diagnostic]:
-        out = []
+        out = _warehouse(ctx, task, kind, path, location) if wire.startswith("sql_task.") else []
         if _blank(getattr(kind, field)):
             out.append(ctx.d("FD501", f"task {task.key!r} needs a {field}", location, f"{path}.{wire}"))
         subs = getattr(kind, "subscriptions", None) or getattr(kind, "subscribers", ())

@@ -74,7 +74,8 @@ ENTRIES: tuple[KindEntry, ...] = (
     # notebooks without compute run on serverless notebook compute
     _entry(m.NotebookTask, "notebook_task", "notebook", e.encode_notebook, d.decode_notebook,
            artifacts=a.notebook_artifacts, rules=r.notebook_rules),
-    _entry(m.SqlFileTask, "sql_task", "sql", e.encode_sql_file, d.decode_sql_file, artifacts=a.sql_file_artifacts),
+    _entry(m.SqlFileTask, "sql_task", "sql", e.encode_sql_file, d.decode_sql_file, artifacts=a.sql_file_artifacts,
+           rules=r.sql_file_rules),
     _entry(m.SqlQueryTask, "sql_task", "sql_query", e.encode_sql_query, d.decode_sql_query,
            rules=r.sql_query_rules),
     _entry(m.SqlAlertTask, "sql_task", "sql_alert", e.encode_sql_alert, d.decode_sql_alert,
