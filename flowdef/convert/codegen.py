@@ -479,10 +479,16 @@ class _Writer:
             return self._function(task, options, prefix, variables)
         node = call(f"job.{method}", *args, *own, *options)
         if isinstance(kind, ForEachTask) and kind.task is not None:
+            inner = kind.task
+            if isinstance(inner.kind, ConditionTask):  # a for-each handle has no .condition(): the raw form
+                c = inner.kind
+                inner = attrs.evolve(inner, kind=RawTask((("condition_task", {"op": c.op, "left": c.left,
+                                                                              "right": c.right}),)))
+                self.notes.append(f"task {inner.key}: a condition inside a for-each is written as a raw task")
             self.in_for_each = True
             try:
-                n_method, n_args, n_own = self._kind_call(kind.task)
-                n_options = self._options(kind.task, n_method, values, job_compute, nested=True)
+                n_method, n_args, n_own = self._kind_call(inner)
+                n_options = self._options(inner, n_method, values, job_compute, nested=True)
             finally:
                 self.in_for_each = False
             if n_method == "task":
@@ -591,8 +597,9 @@ class _Writer:
         if isinstance(k, CleanRoomNotebookTask):
             return "clean_room_notebook", [key, Str(k.clean_room_name), Str(k.notebook_name)], self._kws(
                 params=_map(self, k.parameters), etag=_opt_str(k.etag))
-        if isinstance(k, RawTask):
-            return "raw_task", [key, Group("{", [Pair(Str(f), v(x)) for f, x in k.fields], "}")], []
+        if isinstance(k, RawTask):  # its other raw fields (extra) go into the same dict: raw_task takes no extra=
+            fields = [*k.fields, *task.extra]
+            return "raw_task", [key, Group("{", [Pair(Str(f), v(x)) for f, x in fields], "}")], []
         raise CodegenError(f"task {task.key}: no DSL method for {type(k).__name__}")
 
     @staticmethod
@@ -603,7 +610,7 @@ class _Writer:
                  nested: bool = False) -> list[Node]:
         allowed = _OPTIONS.get(method, _NO_COMPUTE)
         out: list[tuple[str, Node]] = []
-        extra = list(task.extra)
+        extra = list(task.extra) if method != "raw_task" else []
         if task.depends_on:
             deps: list[Node] = []
             for d in task.depends_on:

@@ -279,6 +279,7 @@ def convert(source: Source, config: ProjectConfig, target: Target, *, key: str,
     sql_text = dict(source.sql)
     templates: dict[str, str] = {}
     job = _adapt(decoded.job, key, target, sql_text, templates, notes, config.templates)
+    job = _one_function_module(job, decoded.target.root_path, notes)
     try:
         generated = job_module(job)
     except CodegenError as exc:
@@ -298,6 +299,31 @@ def convert(source: Source, config: ProjectConfig, target: Target, *, key: str,
         p for p in (folder.strip("/"), key) if p)
     return Imported(key, module + ".py", text, tuple(sorted(templates.items())), tuple(notes), payload,
                     source.job_id, source.origin)
+
+
+def _one_function_module(job: JobSpec, root: str, notes: list[str]) -> JobSpec:
+    """A module holds the job's functions; function tasks of other modules (a job whose tasks were declared in
+    several modules) run flowdef's entry script as the plain Python file task they compile to."""
+    from flowdef.model.tasks import FunctionTask, PythonFileTask
+    from flowdef.wire.tasks import ENTRY_SCRIPT, function_task_parameters
+
+    modules = [t.kind.module for t in job.all_tasks() if isinstance(t.kind, FunctionTask)]
+    if len(set(modules)) <= 1:
+        return job
+    home = modules[0]
+
+    def task(t: TaskSpec) -> TaskSpec:
+        nested = getattr(t.kind, "task", None)
+        if isinstance(nested, TaskSpec):
+            return attrs.evolve(t, kind=attrs.evolve(t.kind, task=task(nested)))  # type: ignore[arg-type]
+        if isinstance(t.kind, FunctionTask) and t.kind.module != home:
+            notes.append(f"task {t.key}: runs {t.kind.module}.{t.kind.function}, outside this job's module "
+                         f"{home}: written as the Python file task it compiles to")
+            argv = tuple(function_task_parameters(job, t))
+            return attrs.evolve(t, kind=PythonFileTask(f"{root}/{ENTRY_SCRIPT}", argv))
+        return t
+
+    return attrs.evolve(job, tasks=tuple(task(t) for t in job.tasks))
 
 
 def explicit_sources(payload: dict) -> dict:
