@@ -100,7 +100,9 @@ def module_source(i: int, tasks: int, templates: list[str]) -> str:
         f'job = Job(\n    "mono_job_{i:03d}",',
         f'    params={{"catalog": "mono", "schema": "s{i:03d}", "since": "2026-01-01"}},',
         f'    tags={{"domain": "{DOMAINS[i % len(DOMAINS)]}", "owner": "team_{i % 17}"}},',
-        f'    trigger=Cron.daily(at="{i % 24:02d}:{(i * 7) % 60:02d}", timezone="UTC"),',
+        # the time zone is left at its default (UTC): older flowdef trees spelled the keyword tz=, and the
+        # benchmark's --baseline must load the same project
+        f'    trigger=Cron.daily(at="{i % 24:02d}:{(i * 7) % 60:02d}"),',
         '    compute=Environment("default", version="3"),',
         "    max_concurrent_runs=1,",
         "    timeout=7200,",

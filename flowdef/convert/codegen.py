@@ -30,17 +30,16 @@ from flowdef._frozen import frozen
 from flowdef.convert.pysource import Atom, Group, Kw, Node, Pair, Str, call, statement, string
 from flowdef.model.compute import ClusterSpec, Environment, ExistingCluster, JobCluster
 from flowdef.model.spec import JobSpec, RunIf, TaskSpec
+from flowdef.convert.codegen_parts import (
+    _Applied, _attr, _chain, _cron_forms, _docstring, _map, _strings, _stub, identifier,
+)
 from flowdef.model.tasks import (
-    OP_ALIASES, AlertTask, CleanRoomNotebookTask, ConditionTask, DashboardTask, DbtTask, ForEachTask, FunctionTask,
+    AlertTask, CleanRoomNotebookTask, ConditionTask, DashboardTask, DbtTask, ForEachTask, FunctionTask,
     NotebookTask, PipelineTask, PowerBiTask, PythonFileTask, PythonWheelTask, RawTask, RunJobTask, SparkJarTask,
     SqlAlertTask, SqlDashboardTask, SqlFileTask, SqlQueryTask,
 )
-from flowdef.convert.codegen_parts import (
-    _argv_node, _chain, _cron_forms, _docstring, _inputs, _map, _operand, _opt_str, _strings, _subs, _true,
-)
 
 _MARK = "\x00"  # brackets an expression's number while a string is split into text and typed references
-_SYMBOL = {v: k for k, v in OP_ALIASES.items()}
 _ALL = ("depends_on", "run_if", "retry", "timeout", "compute", "libraries", "notifications", "health", "values",
         "description", "disabled", "extra")
 _NO_COMPUTE = ("depends_on", "run_if", "retry", "timeout", "notifications", "health", "description", "disabled",
@@ -89,27 +88,6 @@ def _namespace() -> dict:
 
     ns.update(Subscriber=tasks.Subscriber, PowerBiModel=tasks.PowerBiModel, PowerBiTable=tasks.PowerBiTable)
     return ns
-
-
-def identifier(key: str, taken: set[str]) -> str:
-    """A readable, unique Python name for a task key."""
-    name = re.sub(r"\W+", "_", key).strip("_").lower() or "task"
-    if name[0].isdigit():
-        name = "t_" + name
-    if keyword.iskeyword(name) or name in ("job", "INPUT"):
-        name += "_"
-    base, n = name, 2
-    while name in taken:
-        name, n = f"{base}_{n}", n + 1
-    taken.add(name)
-    return name
-
-
-def _attr(name: str, owner: type) -> str:
-    """``.name`` when it is a plain attribute name of ``owner``'s dynamic namespace, else ``["name"]``."""
-    if name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("_") and not hasattr(owner, name):
-        return "." + name
-    return f"[{string(name)}]"
 
 
 class _Writer:
@@ -522,85 +500,12 @@ class _Writer:
         return statement(_Applied(declared, kind.function), prefix=prefix)
 
     def _kind_call(self, task: TaskSpec) -> tuple[str, list[Node], list[Node]]:
-        k = task.kind
-        key = Str(task.key)
-        v = self.value
-        if isinstance(k, FunctionTask):
-            return "task", [], []
-        if isinstance(k, PythonFileTask):
-            return "python_file", [key, Str(k.path)], self._kws(params=_argv_node(self, list(k.parameters)))
-        if isinstance(k, NotebookTask):
-            return "notebook", [key, Str(k.path)], self._kws(params=_map(self, k.parameters),
-                                                             warehouse=_opt_str(k.warehouse_id))
-        if isinstance(k, SqlFileTask):
-            return "sql", [key, Str(k.template)], self._kws(params=_map(self, k.parameters),
-                                                            vars=_map(self, k.template_vars),
-                                                            warehouse=_opt_str(k.warehouse_id))
-        if isinstance(k, PythonWheelTask):
-            if k.parameters and k.named_parameters:
-                raise CodegenError(f"task {task.key}: a wheel task with both parameters and named_parameters")
-            params = _map(self, k.named_parameters) if k.named_parameters else \
-                (v(list(k.parameters)) if k.parameters else None)
-            return "python_wheel", [key, Str(k.package_name), Str(k.entry_point)], self._kws(params=params)
-        if isinstance(k, SparkJarTask):
-            return "spark_jar", [key, Str(k.main_class_name)], self._kws(
-                params=v(list(k.parameters)) if k.parameters else None)
-        if isinstance(k, SqlQueryTask):
-            return "sql_query", [key, Str(k.query_id)], self._kws(params=_map(self, k.parameters),
-                                                                  warehouse=_opt_str(k.warehouse_id))
-        if isinstance(k, SqlAlertTask):
-            return "sql_alert", [key, Str(k.alert_id)], self._kws(
-                subscribers=_subs(self, k.subscriptions), pause_subscriptions=_true(k.pause_subscriptions),
-                warehouse=_opt_str(k.warehouse_id))
-        if isinstance(k, SqlDashboardTask):
-            return "sql_dashboard", [key, Str(k.dashboard_id)], self._kws(
-                subscribers=_subs(self, k.subscriptions), custom_subject=_opt_str(k.custom_subject),
-                pause_subscriptions=_true(k.pause_subscriptions), params=_map(self, k.parameters),
-                warehouse=_opt_str(k.warehouse_id))
-        if isinstance(k, DbtTask):
-            return "dbt", [key, v(list(k.commands))], self._kws(
-                project_directory=_opt_str(k.project_directory), profiles_directory=_opt_str(k.profiles_directory),
-                warehouse=_opt_str(k.warehouse_id), catalog=_opt_str(k.catalog), schema=_opt_str(k.schema))
-        if isinstance(k, PipelineTask):
-            first = [Str(k.pipeline_id)] if k.pipeline_id is not None else []
-            return "pipeline", [key, *first], self._kws(name=_opt_str(k.pipeline_name),
-                                                        full_refresh=_true(k.full_refresh))
-        if isinstance(k, RunJobTask):
-            target: Node = Atom(repr(k.job_id)) if k.job_id is not None else Str(k.job_key or "")
-            if isinstance(k.job_id, str):
-                target = Str(k.job_id)
-            return "run_job", [key, target], self._kws(params=_map(self, k.job_parameters))
-        if isinstance(k, ConditionTask):
-            op = Str(_SYMBOL.get(k.op, k.op))
-            return "condition", [key, _operand(self, k.left), op, _operand(self, k.right)], []
-        if isinstance(k, ForEachTask):
-            inputs = _inputs(self, k.inputs)
-            return "for_each", [key], [Kw("inputs", inputs)] + self._kws(
-                concurrency=Atom(repr(k.concurrency)) if k.concurrency is not None else None)
-        if isinstance(k, DashboardTask):
-            return "dashboard", [key, Str(k.dashboard_id)], self._kws(
-                warehouse=_opt_str(k.warehouse_id), subscribers=_subs(self, k.subscribers),
-                custom_subject=_opt_str(k.custom_subject), paused=_true(k.paused))
-        if isinstance(k, AlertTask):
-            first = [Str(k.alert_id)] if k.alert_id is not None else []
-            return "alert", [key, *first], self._kws(workspace_path=_opt_str(k.workspace_path),
-                                                     warehouse=_opt_str(k.warehouse_id),
-                                                     subscribers=_subs(self, k.subscribers))
-        if isinstance(k, PowerBiTask):
-            tables = Group("[", [Str(f"{t.catalog}.{t.schema}.{t.name}") if t.storage_mode is None
-                                 else self.model(t) for t in k.tables], "]") if k.tables else None
-            return "power_bi", [key], self._kws(
-                connection=Str(k.connection_resource_name), model=self.model(k.model) if k.model else None,
-                tables=tables, warehouse=_opt_str(k.warehouse_id),
-                refresh_after_update=Atom(repr(k.refresh_after_update)) if k.refresh_after_update is not None
-                else None)
-        if isinstance(k, CleanRoomNotebookTask):
-            return "clean_room_notebook", [key, Str(k.clean_room_name), Str(k.notebook_name)], self._kws(
-                params=_map(self, k.parameters), etag=_opt_str(k.etag))
-        if isinstance(k, RawTask):  # its other raw fields (extra) go into the same dict: raw_task takes no extra=
-            fields = [*k.fields, *task.extra]
-            return "raw_task", [key, Group("{", [Pair(Str(f), v(x)) for f, x in fields], "}")], []
-        raise CodegenError(f"task {task.key}: no DSL method for {type(k).__name__}")
+        from flowdef.convert.codegen_kinds import KindError, kind_call
+
+        try:
+            return kind_call(self, task)
+        except KindError as exc:
+            raise CodegenError(str(exc)) from None
 
     @staticmethod
     def _kws(**values: Node | None) -> list[Node]:
@@ -692,28 +597,6 @@ class _Writer:
         if isinstance(task.kind, ConditionTask):
             self.branch_keys.add(task.key)
         return [Kw(name, node) for name, node in out]
-
-
-class _Applied(Node):
-    """``job.task(key=..., ...)(fn)`` laid out over lines: the call, then the function it is applied to."""
-
-    def __init__(self, declared: Group, function: str) -> None:
-        self.declared, self.function = declared, function
-
-    def flat(self) -> str:
-        return f"{self.declared.flat()}({self.function})"
-
-    def render(self, col: int, base: int, trailer: int = 0) -> str:
-        return self.declared.render(col, base, len(self.function) + 2) + f"({self.function})"
-
-
-def _stub(name: str, decorators: list[str], job: JobSpec) -> str:
-    return "\n".join([
-        *decorators,
-        f"def {name}(ctx: TaskContext) -> None:",
-        "    # imported from a payload, which does not hold a function's body: write it here",
-        f"    raise NotImplementedError({string(name + ': write the task body')})",
-    ])
 
 
 def job_module(job: JobSpec) -> Generated:

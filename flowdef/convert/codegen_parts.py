@@ -11,7 +11,9 @@ from typing import Any
 
 import attrs
 
-from flowdef.convert.pysource import Atom, Group, Kw, Node, Pair, Str, call
+import keyword
+
+from flowdef.convert.pysource import Atom, Group, Kw, Node, Pair, Str, call, string
 from flowdef.model.spec import JobSpec
 from flowdef.model.triggers import Cron
 
@@ -137,3 +139,46 @@ def _cron_forms(c: Cron) -> list[Node]:
     tz = [Kw("timezone", Str(c.timezone))] if c.timezone != "UTC" else []
     out.append(call("Cron", Str(c.expression), *tz, *([Kw("paused", Atom("True"))] if c.paused else [])))
     return out
+
+
+class _Applied(Node):
+    """``job.task(key=..., ...)(fn)`` laid out over lines: the call, then the function it is applied to."""
+
+    def __init__(self, declared: Group, function: str) -> None:
+        self.declared, self.function = declared, function
+
+    def flat(self) -> str:
+        return f"{self.declared.flat()}({self.function})"
+
+    def render(self, col: int, base: int, trailer: int = 0) -> str:
+        return self.declared.render(col, base, len(self.function) + 2) + f"({self.function})"
+
+
+def _stub(name: str, decorators: list[str], job: JobSpec) -> str:
+    return "\n".join([
+        *decorators,
+        f"def {name}(ctx: TaskContext) -> None:",
+        "    # imported from a payload, which does not hold a function's body: write it here",
+        f"    raise NotImplementedError({string(name + ': write the task body')})",
+    ])
+
+
+def identifier(key: str, taken: set[str]) -> str:
+    """A readable, unique Python name for a task key."""
+    name = re.sub(r"\W+", "_", key).strip("_").lower() or "task"
+    if name[0].isdigit():
+        name = "t_" + name
+    if keyword.iskeyword(name) or name in ("job", "INPUT"):
+        name += "_"
+    base, n = name, 2
+    while name in taken:
+        name, n = f"{base}_{n}", n + 1
+    taken.add(name)
+    return name
+
+
+def _attr(name: str, owner: type) -> str:
+    """``.name`` when it is a plain attribute name of ``owner``'s dynamic namespace, else ``["name"]``."""
+    if name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("_") and not hasattr(owner, name):
+        return "." + name
+    return f"[{string(name)}]"
