@@ -394,6 +394,35 @@ def test_for_each_schedules_iterations_with_concurrency_and_retries_the_failing_
                                                                   (3, "SUCCESS", 1)]
 
 
+def test_for_each_retry_due_while_every_slot_is_busy_is_no_deadline():
+    """Regression (a livelock found by test_runs_properties): an iteration's retry fell due while the other
+    iterations filled every concurrency slot.  ``ready`` rightly could not start it, but ``next_deadline`` kept
+    answering the (past) retry time, so a driver jumping to the next deadline never moved its clock and
+    ``drive`` spun until its event limit.  The retry is not a deadline until a slot frees; the run then ends."""
+    body = t("body", max_retries=1, min_retry_interval_millis=30)
+    loop = {"task_key": "loop", "for_each_task": {"inputs": "[1, 2, 3]", "concurrency": 2, "task": body}}
+    run = Run({"tasks": [loop]}, now=0)
+    assert [w.iteration for w in run.ready(0)] == [0, 1]
+    for w in (0, 1):
+        run.task_started("loop", 0, w)
+    run.attempt_finished("loop", "FAILED", 1, iteration=1)  # retry due at 30; its slot goes to iteration 2
+    assert run.next_deadline() == 30  # a slot is free right now
+    assert [w.iteration for w in run.ready(1)] == [2]
+    assert run.next_deadline() is None  # both slots busy: nothing falls due until an attempt ends and frees one
+    assert run.ready(30) == []  # the due retry waits for a slot
+    run.attempt_finished("loop", "SUCCESS", 100, iteration=2)
+    [retry] = run.ready(100)
+    assert (retry.iteration, retry.attempt) == (1, 1)
+
+    durations = {(0, 0): 3214, (1, 0): 1, (2, 0): 100}  # the falsifying example's shape, through drive()
+    run = Run({"tasks": [loop]}, now=0)
+    end = drive(run, lambda w: Outcome("FAILED" if (w.iteration, w.attempt) == (1, 0) else "SUCCESS",
+                                       duration_ms=durations.get((w.iteration, w.attempt), 10)), max_events=1000)
+    its = run.records["loop"].iterations
+    assert run.result == "SUCCESS" and end == 3214
+    assert [a.start for a in its[1].attempts] == [0, 101]  # retried when iteration 2 (1 ms + 100 ms) freed its slot
+
+
 def test_for_each_with_a_failing_iteration_fails_after_all_finished():
     loop = {"task_key": "loop", "for_each_task": {"inputs": '["a", "b", "c"]', "concurrency": 1, "task": t("body")}}
     run = run_job([loop, t("after", "loop")], script=lambda w: "FAILED" if w.input == "b" else "SUCCESS")

@@ -189,6 +189,13 @@ def test_policy_retry_wait_holds_foreach_slot(flip):
     assert second_wave() == [1]  # the waiting iteration frees its slot
     flip("RETRY_WAIT_HOLDS_FOREACH_SLOT", True)
     assert second_wave() == []
+    # the slot it holds is its own: the retry takes it when due (it used to block itself, and drive() spun)
+    loop = _loop(concurrency=1)
+    loop["for_each_task"]["task"] = t("body", max_retries=1, min_retry_interval_millis=1000)
+    run = Run({"tasks": [loop]}, now=0)
+    drive(run, lambda w: "FAILED" if (w.iteration, w.attempt) == (0, 0) else "SUCCESS", max_events=100)
+    assert run.result == "SUCCESS"
+    assert [len(it.attempts) for it in run.records["loop"].iterations] == [2, 1, 1]
 
 
 def test_policy_no_retry_while_stopping(flip):

@@ -297,30 +297,41 @@ class Run:
                 out.extend(self._iterations_to_start(record, now))
         return out
 
-    def _iterations_to_start(self, record: TaskRecord, now: int) -> list[Work]:
+    @staticmethod
+    def _slots(record: TaskRecord) -> tuple[int, bool]:
+        """Free for-each concurrency slots, and whether an iteration waiting for its retry holds its own slot
+        (policy RETRY_WAIT_HOLDS_FOREACH_SLOT): such an iteration may always take its retry, whatever is free."""
         loop = record.spec["for_each_task"]
         limit = max(1, int(loop.get("concurrency") or 1))
-        its = record.iterations or []
-        busy = {PENDING, RUNNING} | ({RETRY} if flag("RETRY_WAIT_HOLDS_FOREACH_SLOT") else set())
-        active = sum(1 for it in its if it.phase in busy)
-        nested = loop.get("task") or {}
+        holds = bool(flag("RETRY_WAIT_HOLDS_FOREACH_SLOT"))
+        busy = {PENDING, RUNNING} | ({RETRY} if holds else set())
+        return limit - sum(1 for it in record.iterations or [] if it.phase in busy), holds
+
+    def _iterations_to_start(self, record: TaskRecord, now: int) -> list[Work]:
+        free, holds = self._slots(record)
+        nested = record.spec["for_each_task"].get("task") or {}
         out = []
-        for it in its:
-            if active >= limit:
-                break
-            if it.phase == READY or (it.phase == RETRY and (it.retry_at or 0) <= now):
-                number = len(it.attempts)
-                attempt = Attempt(number, self.pass_no, now)
-                it.attempts.append(attempt)
-                it.phase, it.retry_at = PENDING, None
-                active += it.phase in busy
-                ctx = self._context(nested.get("task_key"), number + 1, it.input, has_input=True)
-                try:
-                    task = resolve_task(nested, ctx)
-                except ValueError as exc:
-                    self.attempt_finished(record.key, "FAILED", now, iteration=it.index, error=str(exc))
-                    continue
-                out.append(Work(record.key, number, task, it.index, it.input))
+        for it in record.iterations or []:
+            due_retry = it.phase == RETRY and (it.retry_at or 0) <= now
+            if not (it.phase == READY or due_retry):
+                continue
+            own_slot = due_retry and holds
+            if free <= 0 and not own_slot:
+                if not holds:
+                    break
+                continue  # a later iteration may be a due retry that holds its own slot
+            number = len(it.attempts)
+            attempt = Attempt(number, self.pass_no, now)
+            it.attempts.append(attempt)
+            it.phase, it.retry_at = PENDING, None
+            free -= not own_slot
+            ctx = self._context(nested.get("task_key"), number + 1, it.input, has_input=True)
+            try:
+                task = resolve_task(nested, ctx)
+            except ValueError as exc:
+                self.attempt_finished(record.key, "FAILED", now, iteration=it.index, error=str(exc))
+                continue
+            out.append(Work(record.key, number, task, it.index, it.input))
         return out
 
     def _unit(self, key: str, iteration: int | None) -> tuple[TaskRecord, Any, dict[str, Any]]:
@@ -445,11 +456,17 @@ class Run:
             times.append(self.start_time + self.timeout_ms)
         for record in (self.records[k] for k in self._open):
             units: list[tuple[Any, dict[str, Any]]] = [(record, record.spec)]
+            retry_can_start = True
             if record.phase == ITERATING:
                 nested = record.spec["for_each_task"].get("task") or {}
                 units = [(it, nested) for it in record.iterations or []]
+                # a retry that falls due while every slot is busy cannot start then: reporting its time (soon in
+                # the past) made drivers that jump to the next deadline spin without moving their clock.  The
+                # attempt that frees a slot ends through attempt_finished/expire, after which ready() starts it.
+                free, holds = self._slots(record)
+                retry_can_start = free > 0 or holds
             for unit, spec in units:
-                if unit.phase == RETRY and unit.retry_at is not None:
+                if unit.phase == RETRY and unit.retry_at is not None and retry_can_start:
                     times.append(unit.retry_at)
                 limit = int(spec.get("timeout_seconds") or 0) * 1000
                 if unit.phase in (PENDING, RUNNING) and limit and unit.attempt is not None:
