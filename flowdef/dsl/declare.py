@@ -175,8 +175,12 @@ _OPTION_PAIRS = tuple(_OPTION_DEFAULTS.items())
 def _shared(arguments: dict[str, Any]) -> dict[str, Any]:
     """The shared options among a task method's arguments (``_shared(locals())``), by name: each method takes the
     options that make sense for its kind (a SQL task has no ``compute``), and passes on those given."""
-    return {name: arguments[name] for name, default in _OPTION_PAIRS
-            if name in arguments and arguments[name] is not default}
+    given: dict[str, Any] = {}
+    for name, default in _OPTION_PAIRS:  # a method without an option passes nothing for it (its default)
+        value = arguments.get(name, default)
+        if value is not default:
+            given[name] = value
+    return given
 
 
 class TaskDeclarations:
