@@ -9,12 +9,11 @@ name and passed later): a repeated constant key is always a slip.
 from __future__ import annotations
 
 import ast
-import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
+from zlib import crc32
 
 from flowdef._location import Location
 from flowdef.diagnostics import Diagnostic, diag
@@ -72,19 +71,23 @@ class DuplicateKeyCache:
 
     def __init__(self, root: Path) -> None:
         self._file: str | None = None
+        self._root = ""
         self._entries: dict[str, list[Any]] = {}
         self._dirty = False
         if os.environ.get("FLOWDEF_NO_CACHE"):
             return
         base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        digest = hashlib.sha1(str(root).encode("utf-8", "surrogatepass")).hexdigest()[:20]
+        # a short name per project (zlib is imported anyway, hashlib is not); the root is stored inside and
+        # checked, so two projects whose names collide just take turns
+        self._root = str(root)
+        digest = f"{crc32(self._root.encode('utf-8', 'surrogatepass')):08x}"
         self._file = os.path.join(base, "flowdef", "literals", f"{digest}.json")
         try:
             with open(self._file, encoding="utf-8") as fh:
                 data = json.load(fh)
         except (OSError, ValueError):
             return
-        if isinstance(data, dict) and data.get("version") == _version() and isinstance(data.get("files"), dict):
+        if isinstance(data, dict) and data.get("version") == _version() and data.get("root") == self._root and isinstance(data.get("files"), dict):
             self._entries = data["files"]
 
     def duplicate_keys(self, path: Path) -> list[Diagnostic]:
@@ -112,13 +115,15 @@ class DuplicateKeyCache:
         """Write the cache if anything changed (atomically: a concurrent run sees the old or the new file)."""
         if self._file is None or not self._dirty:
             return
+        import tempfile
+
         folder = os.path.dirname(self._file)
         try:
             os.makedirs(folder, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    json.dump({"version": _version(), "files": self._entries}, fh, separators=(",", ":"))
+                    json.dump({"version": _version(), "root": self._root, "files": self._entries}, fh, separators=(",", ":"))
                 os.replace(tmp, self._file)
             except BaseException:
                 os.unlink(tmp)
