@@ -7,7 +7,8 @@
 4. the DuckDB path on 1 M generated claims: rows/s of the ingest (PySpark CSV read + saveAsTable) and the dedup
    (window function + saveAsTable + counts) tasks.
 
-``--quick`` skips the 1 M-claim run; ``--claims N`` changes its size.  Numbers depend on the machine's load: the
+``--quick`` skips the 1 M-claim run; ``--claims N`` changes its size; ``--baseline CHECKOUT`` interleaves the cold
+runs of another checkout (before/after); ``--only-cold`` stops after them.  Numbers depend on the machine's load: the
 script prints the load average next to them.
 """
 
@@ -73,32 +74,54 @@ def _load() -> str:
         return "?"
 
 
-def cold_example(repeats: int) -> list[float]:
-    """Wall seconds of both example jobs as cold processes, per repeat (fresh workspace each time)."""
-    totals = []
-    for _ in range(repeats):
-        work = Path(tempfile.mkdtemp(prefix="bench-local-"))
-        try:
-            shutil.copy(ROOT / "pyproject.toml", work / "pyproject.toml")
-            for folder in ("pipelines", "sql_templates"):
-                shutil.copytree(ROOT / folder, work / folder, ignore=shutil.ignore_patterns("__pycache__"))
-            env = dict(os.environ, PYTHONPATH=str(ROOT))
-            subprocess.run([sys.executable, "-m", "flowdef.local.example_data"], cwd=work, env=env, check=True,
-                           capture_output=True)
-            took = []
-            for job in ("smart_claims_ingestion", "smart_claims_bronze_to_silver"):
-                start = time.perf_counter()
-                done = subprocess.run([sys.executable, "-m", "flowdef", "run", job, "--target", "local"], cwd=work,
-                                      env=env, capture_output=True, text=True)
-                took.append(time.perf_counter() - start)
-                if done.returncode != 0:
-                    raise SystemExit(f"{job} failed:\n{done.stdout}\n{done.stderr}")
-            totals.append(sum(took))
-            print(f"  cold example run: ingestion {took[0]:.2f} s + bronze->silver {took[1]:.2f} s = {sum(took):.2f} s "
-                  f"(load {_load()})", flush=True)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+def _uptime_load() -> str:
+    try:
+        return " ".join(open("/proc/loadavg").read().split()[:3])
+    except OSError:
+        return "?"
+
+
+def cold_example(repeats: int, roots: dict[str, Path] | None = None) -> dict[str, list[float]]:
+    """Wall seconds of both example jobs as cold processes, per repeat (fresh workspace each time).
+
+    ``roots`` maps a label to a checkout of flowdef; the repeats interleave them (A B A B ...), so a change in the
+    machine's load hits every checkout alike.  Bytecode caching is left on (``PYTHONDONTWRITEBYTECODE`` unset), as
+    in a default install; one unmeasured warm-up round per checkout writes the caches first."""
+    roots = roots or {"this checkout": ROOT}
+    totals: dict[str, list[float]] = {label: [] for label in roots}
+    for round_no in range(repeats + 1):
+        for label, root in roots.items():
+            took = _cold_once(root)
+            if round_no == 0:
+                continue  # warm-up: .pyc files written, page cache filled
+            totals[label].append(sum(took))
+            print(f"  [{label}] cold example run: ingestion {took[0]:.2f} s + bronze->silver {took[1]:.2f} s = "
+                  f"{sum(took):.2f} s (load {_uptime_load()})", flush=True)
     return totals
+
+
+def _cold_once(root: Path) -> list[float]:
+    work = Path(tempfile.mkdtemp(prefix="bench-local-"))
+    try:
+        shutil.copy(root / "pyproject.toml", work / "pyproject.toml")
+        for folder in ("pipelines", "sql_templates"):
+            shutil.copytree(root / folder, work / folder, ignore=shutil.ignore_patterns("__pycache__"))
+        env = dict(os.environ, PYTHONPATH=str(root))
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        subprocess.run([sys.executable, "-m", "flowdef.local.example_data"], cwd=work, env=env, check=True,
+                       capture_output=True)
+        took = []
+        for job in ("smart_claims_ingestion", "smart_claims_bronze_to_silver"):
+            start = time.perf_counter()
+            # the clock stops when the output pipes close, i.e. when every process holding them has ended
+            done = subprocess.run([sys.executable, "-m", "flowdef", "run", job, "--target", "local"], cwd=work,
+                                  env=env, capture_output=True, text=True)
+            took.append(time.perf_counter() - start)
+            if done.returncode != 0:
+                raise SystemExit(f"{job} failed:\n{done.stdout}\n{done.stderr}")
+        return took
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _project(pipelines: dict[str, str]) -> tuple[Path, object]:
@@ -184,12 +207,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--claims", type=int, default=1_000_000)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--baseline", type=Path, metavar="CHECKOUT",
+                        help="another flowdef checkout (e.g. a worktree of main) whose cold runs interleave with ours")
+    parser.add_argument("--only-cold", action="store_true", help="only the cold example runs (1.)")
     args = parser.parse_args()
-    print(f"machine: {os.cpu_count()} cores, load average {_load()}")
-    totals = cold_example(args.repeats)
-    if totals:
-        print(f"1. both example jobs, cold processes: median {statistics.median(totals):.2f} s (target < 3 s)")
+    print(f"machine: {os.cpu_count()} cores, load average {_uptime_load()} (1, 5, 15 min)")
+    roots = {"this checkout": ROOT}
+    if args.baseline:
+        roots = {"baseline": args.baseline.resolve(), **roots}
+    for label, totals in cold_example(args.repeats, roots).items():
+        print(f"1. [{label}] both example jobs, cold processes: median {statistics.median(totals):.2f} s "
+              f"(min {min(totals):.2f}, max {max(totals):.2f}, {len(totals)} interleaved runs; load average at the "
+              f"end {_uptime_load()}) (target < 3 s)")
+    if args.only_cold:
+        return 0
     wall, inside = chain(200)
     print(f"2. 200 no-op function tasks in a chain: {wall:.2f} s, {wall / 200 * 1000:.1f} ms per task in total; "
           f"engine overhead (wall minus the attempts' own time) {(wall - inside) / 200 * 1000:.1f} ms per task; "

@@ -263,3 +263,26 @@ def test_no_wait_then_cancel_through_the_cli(project):
         time.sleep(0.2)
     assert st["result"] == "CANCELED", st
     assert states(st) == {"first": "CANCELED", "second": "UPSTREAM_CANCELED"}
+
+
+def _follow(backend, run_id):
+    deadline = time.monotonic() + 120
+    while (view := backend.get_run(run_id)).state not in ("TERMINATED", "SKIPPED", "INTERNAL_ERROR"):
+        assert time.monotonic() < deadline, view
+        time.sleep(0.05)
+    return view
+
+
+def test_a_retried_start_with_the_same_idempotency_token_returns_the_same_run(project):
+    from flowdef.load.project import open_project
+    from flowdef.local.backend import open_backend
+
+    backend = open_backend(open_project(project, target="local"))
+    first = backend.start_run("smart_claims_ingestion", {}, None, "token-1")
+    assert backend.start_run("smart_claims_ingestion", {}, None, "token-1") == first
+    assert _follow(backend, first).result == "SUCCESS"
+    assert backend.start_run("smart_claims_ingestion", {}, None, "token-1") == first  # also once it has ended
+    assert [r.run_id for r in backend.list_runs("smart_claims_ingestion", 10)] == [first]
+    second = backend.start_run("smart_claims_ingestion", {}, None, "token-2")
+    assert second != first
+    assert _follow(backend, second).result == "SUCCESS"

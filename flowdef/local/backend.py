@@ -128,11 +128,14 @@ class OperateLocalBackend:
 
     # -- the protocol -----------------------------------------------------------------------------------------
     def start_run(self, job_key: str, params: Any, only: Any, idempotency_token: str) -> str:
+        known = bool(idempotency_token) and self.local.engine.records.run_for_token(idempotency_token) is not None
         try:
-            run_id = self.local.engine.start(job_key, dict(params or {}), list(only) if only else None)
+            run_id = self.local.engine.start(job_key, dict(params or {}), list(only) if only else None,
+                                             token=idempotency_token or None)
         except RunRefused as exc:
             raise _backend_error(str(exc)) from None
-        self._pending(run_id)
+        if not known:  # a repeated request: the first one's process (or this one) already drives the run
+            self._pending(run_id)
         return str(run_id)
 
     def get_run(self, run_id: str) -> Any:

@@ -52,9 +52,18 @@ class Engine:
 
     # -- starting ---------------------------------------------------------------------------------------------
     def start(self, job_key: str, params: dict[str, str] | None = None, only: list[str] | None = None,
-              wait_for_slot: bool = True) -> int:
-        """Create the run (admitted, queued or skipped by ``flowdef.runs.admit``); returns its id."""
+              wait_for_slot: bool = True, token: str | None = None) -> int:
+        """Create the run (admitted, queued or skipped by ``flowdef.runs.admit``); returns its id.
+
+        ``token``: an idempotency token; a request repeating one returns the run the first request started (as
+        the Jobs API's ``run-now`` does).  Requests are expected one after another (a client retrying): two
+        processes racing with one token could both start a run."""
         from flowdef.runs import Run, admit
+
+        if token:
+            earlier = self.records.run_for_token(token)
+            if earlier is not None and self.records.row(earlier) is not None:
+                return earlier
 
         job = self.jobs(job_key)
         settings = job.payload
@@ -68,6 +77,8 @@ class Engine:
         state = {"RUN": "RUNNING", "QUEUE": "QUEUED", "SKIP": "SKIPPED"}[decision]
         message = ("skipped: max_concurrent_runs reached and queueing is off" if decision == "SKIP" else None)
         run_id = self.records.create(job_key, self.target, params, settings, state, message)
+        if token:
+            self.records.remember_token(token, run_id)
         run = Run(settings, now=now_ms(), params=params, only=only, job_id=job_key, run_id=run_id, job_name=job_key)
         self.records.save(run_id, run, state=state)
         if decision == "SKIP":

@@ -42,6 +42,11 @@ CREATE TABLE IF NOT EXISTS runs (
     snapshot BLOB
 );
 CREATE INDEX IF NOT EXISTS runs_by_job ON runs (job, run_id);
+-- a start request's idempotency token -> the run it started (a retried request returns that run)
+CREATE TABLE IF NOT EXISTS start_tokens (
+    token TEXT PRIMARY KEY,
+    run_id INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS tasks (
     run_id INTEGER NOT NULL,
     task_key TEXT NOT NULL,
@@ -139,6 +144,14 @@ class Records:
                  me if state in ACTIVE else None, process_token(me), json.dumps(settings, sort_keys=True)),
             )
             return int(cur.lastrowid or 0)
+
+    def run_for_token(self, token: str) -> int | None:
+        row = self.db.execute("SELECT run_id FROM start_tokens WHERE token = ?", (token,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def remember_token(self, token: str, run_id: int) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO start_tokens (token, run_id) VALUES (?, ?)", (token, run_id))
 
     def active_runs(self, db: sqlite3.Connection, job: str, exclude: int | None = None) -> int:
         rows = db.execute("SELECT run_id, owner_pid, owner_token FROM runs WHERE job = ? AND state IN (?, ?)",
