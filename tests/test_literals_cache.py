@@ -79,3 +79,21 @@ def test_no_cache_env_and_damaged_file(cache_home, tmp_path, monkeypatch):
     for f in (cache_home / "flowdef" / "literals").glob("*.json"):
         f.write_text("{not json")
     assert _run(tmp_path, mod) == [(3, 5, "FD605")]
+
+
+def test_modules_gone_from_the_project_are_dropped(cache_home, tmp_path):
+    import json
+
+    a, b = tmp_path / "a.py", tmp_path / "b.py"
+    a.write_text(DUP)
+    b.write_text(CLEAN)
+    cache = DuplicateKeyCache(tmp_path)
+    cache.duplicate_keys(a)
+    cache.duplicate_keys(b)
+    cache.save()
+    b.unlink()
+    cache = DuplicateKeyCache(tmp_path)
+    assert len(cache.duplicate_keys(a)) == 1
+    cache.save()
+    (stored,) = (cache_home / "flowdef" / "literals").glob("*.json")
+    assert list(json.loads(stored.read_text())["files"]) == [str(a)]

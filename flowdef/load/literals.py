@@ -73,6 +73,7 @@ class DuplicateKeyCache:
         self._file: str | None = None
         self._root = ""
         self._entries: dict[str, list[Any]] = {}
+        self._used: dict[str, list[Any]] = {}  # what this run looked up: all that is written back
         self._dirty = False
         if os.environ.get("FLOWDEF_NO_CACHE"):
             return
@@ -87,7 +88,8 @@ class DuplicateKeyCache:
                 data = json.load(fh)
         except (OSError, ValueError):
             return
-        if isinstance(data, dict) and data.get("version") == _version() and data.get("root") == self._root and isinstance(data.get("files"), dict):
+        if (isinstance(data, dict) and data.get("version") == _version() and data.get("root") == self._root
+                and isinstance(data.get("files"), dict)):
             self._entries = data["files"]
 
     def duplicate_keys(self, path: Path) -> list[Diagnostic]:
@@ -100,20 +102,24 @@ class DuplicateKeyCache:
             return duplicate_keys(path)
         key = str(path)
         entry = self._entries.get(key)
-        if (isinstance(entry, list) and len(entry) == 3 and entry[0] == st.st_size and entry[1] == st.st_mtime_ns):
+        if isinstance(entry, list) and len(entry) == 3 and entry[0] == st.st_size and entry[1] == st.st_mtime_ns:
             try:
-                return [diag("FD605", msg, Location(key, line, col)) for line, col, msg in entry[2]]
+                cached = [diag("FD605", msg, Location(key, line, col)) for line, col, msg in entry[2]]
             except (TypeError, ValueError):  # a damaged entry: compute it again
                 pass
+            else:
+                self._used[key] = entry
+                return cached
         found = duplicate_keys(path)
-        self._entries[key] = [st.st_size, st.st_mtime_ns, [
+        self._used[key] = [st.st_size, st.st_mtime_ns, [
             [d.location.line, d.location.column, d.message] for d in found if d.location is not None]]
         self._dirty = True
         return found
 
     def save(self) -> None:
-        """Write the cache if anything changed (atomically: a concurrent run sees the old or the new file)."""
-        if self._file is None or not self._dirty:
+        """Write the cache if anything changed (atomically: a concurrent run sees the old or the new file).  Only
+        the modules of this run are kept, so deleted or renamed modules do not pile up."""
+        if self._file is None or not (self._dirty or self._used.keys() != self._entries.keys()):
             return
         import tempfile
 
@@ -123,11 +129,12 @@ class DuplicateKeyCache:
             fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    json.dump({"version": _version(), "root": self._root, "files": self._entries}, fh, separators=(",", ":"))
+                    json.dump({"version": _version(), "root": self._root, "files": self._used}, fh,
+                              separators=(",", ":"))
                 os.replace(tmp, self._file)
             except BaseException:
                 os.unlink(tmp)
                 raise
         except OSError:  # no cache, no harm
             pass
-        self._dirty = False
+        self._entries, self._dirty = dict(self._used), False
