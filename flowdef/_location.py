@@ -13,6 +13,7 @@ from types import FrameType
 from flowdef._frozen import frozen
 
 _PKG_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_OWN_CODE = (_PKG_DIR, "<attrs generated")  # frames of flowdef's own code (and of the methods attrs generates)
 
 
 @frozen
@@ -53,7 +54,7 @@ def caller_location() -> Location | None:
     frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not filename.startswith(_PKG_DIR) and not filename.startswith("<attrs generated"):
+        if not filename.startswith(_OWN_CODE):
             line = frame.f_lineno
             lines = _LOCATIONS.get(filename)
             location = lines.get(line) if lines is not None else None

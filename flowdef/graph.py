@@ -70,7 +70,9 @@ class Dag:
         """Topological generations (a node comes after all its predecessors), each in declaration order; empty on
         a cyclic graph (check ``is_acyclic``)."""
         try:
-            return [sorted(gen, key=self.position.__getitem__) for gen in nx.topological_generations(self.graph)]
+            position = self.position.__getitem__  # (a chain's generations hold one node: nothing to sort)
+            return [sorted(gen, key=position) if len(gen) > 1 else gen
+                    for gen in nx.topological_generations(self.graph)]
         except nx.NetworkXUnfeasible:
             return []
 

@@ -58,14 +58,57 @@ def _checks(cls: type) -> tuple[tuple[str, Expect, Any], ...]:
     return found
 
 
+def _pairs_ok(v: Any, any_value: bool) -> bool:
+    """The exact-type fast accept of a tuple of ``(name, value)`` pairs (what the DSL's converters build)."""
+    if v.__class__ is not tuple:
+        return False
+    for p in v:
+        if p.__class__ is not tuple or len(p) != 2 or p[0].__class__ is not str:
+            return False
+        if not any_value and p[1].__class__ is not str:
+            return False
+    return True
+
+
+# The exact types that accept a value at once, per expected type (a value of another type -- a str subclass, a
+# list where a tuple is stored -- falls through to the expected type's own test, so nothing is accepted that the
+# test would refuse).  Pairs and lists of strings have their own fast loops.
+_EXACT: dict[Expect, frozenset[type]] = {
+    STR: frozenset({str}), OPT_STR: frozenset({str, type(None)}), BOOL: frozenset({bool}),
+    OPT_BOOL: frozenset({bool, type(None)}), INT: frozenset({int}), OPT_INT: frozenset({int, type(None)}),
+}
+_PAIRS, _NAMED, _STRS = 1, 2, 3
+_FAST_LOOP = {_STR_PAIRS: _PAIRS, _NAMED_PAIRS: _NAMED, _STR_TUPLE: _STRS}
+# kind class -> (field, expected type, replacement, exact types or None, fast loop or 0), computed once per class
+_ROWS: dict[type, tuple[tuple[str, Expect, Any, frozenset[type] | None, int], ...]] = {}
+
+
+def _rows(cls: type) -> tuple[tuple[str, Expect, Any, frozenset[type] | None, int], ...]:
+    rows = _ROWS[cls] = tuple((name, expect, default, _EXACT.get(expect), _FAST_LOOP.get(expect, 0))
+                              for name, expect, default in _checks(cls))
+    return rows
+
+
 def check_kind(kind: Any, key: str, location: Location | None) -> None:
     """Each plain field of a freshly built task kind against its annotation; a wrong one is reported (FD601) and
     replaced in place (the kind was just made for this task and is not shared yet)."""
     cls = type(kind)
-    if not attrs.has(cls):
-        return
-    for name, expect, default in _checks(cls):
+    rows = _ROWS.get(cls)
+    if rows is None:
+        if not attrs.has(cls):
+            return
+        rows = _rows(cls)
+    for name, expect, default, exact, loop in rows:
         value = getattr(kind, name)
+        # fast accept of the common correct values; anything else gets the expected type's full test below
+        if exact is not None:
+            if value.__class__ in exact:
+                continue
+        elif loop == _STRS:
+            if value.__class__ is tuple and all(x.__class__ is str for x in value):
+                continue
+        elif loop and _pairs_ok(value, loop == _NAMED):
+            continue
         if expect.test(value):
             continue
         what = getattr(cls, "KIND", cls.__name__)

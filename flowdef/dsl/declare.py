@@ -163,10 +163,24 @@ TASK_OPTIONS = ("depends_on", "run_if", "retry", "timeout", "compute", "librarie
                 "values", "description", "disabled", "extra")
 
 
+# Each shared option's default in the task methods' signatures.  An option still at its default (the very same
+# object) is not passed on: ``_declare`` gives it the same default, and with no option given the task takes
+# ``Job._declare``'s short path.  Any other value, even an equal one (``disabled=0``, ``libraries=[]``), is
+# passed on and type-checked as before.
+_OPTION_DEFAULTS: dict[str, Any] = {name: None for name in TASK_OPTIONS}
+_OPTION_DEFAULTS.update(libraries=(), disabled=False)
+_OPTION_PAIRS = tuple(_OPTION_DEFAULTS.items())
+
+
 def _shared(arguments: dict[str, Any]) -> dict[str, Any]:
     """The shared options among a task method's arguments (``_shared(locals())``), by name: each method takes the
-    options that make sense for its kind (a SQL task has no ``compute``), and passes exactly those on."""
-    return {name: arguments[name] for name in TASK_OPTIONS if name in arguments}
+    options that make sense for its kind (a SQL task has no ``compute``), and passes on those given."""
+    given: dict[str, Any] = {}
+    for name, default in _OPTION_PAIRS:  # a method without an option passes nothing for it (its default)
+        value = arguments.get(name, default)
+        if value is not default:
+            given[name] = value
+    return given
 
 
 class TaskDeclarations:

@@ -552,7 +552,14 @@ class Job(TaskDeclarations):
     def _declare(self, key: str, kind: TaskKind, location: Location | None,  # type: ignore[override]
                  **options: Any) -> TaskHandle:
         handle = TaskHandle(key, self, location)
-        self._tasks.append(self._spec(handle, kind, **options))
+        if key.__class__ is str and (not options or (len(options) == 1 and "depends_on" in options)):
+            # the common case, no shared option but depends_on (``_shared`` leaves out options at their default):
+            # what ``_spec`` builds, without its option checks, which have nothing to check
+            check_kind(kind, key, location)
+            deps = self._dependencies(options["depends_on"], location) if options else ()
+            self._tasks.append(TaskSpec(key, kind, deps, location=location))
+        else:
+            self._tasks.append(self._spec(handle, kind, **options))
         self._handles.append(handle)
         return handle
 
@@ -561,6 +568,11 @@ class Job(TaskDeclarations):
         else is an FD601 and left out (the task still loads)."""
         if depends_on is None:
             return ()
+        if depends_on.__class__ is list and len(depends_on) == 1:
+            # the common case, one handle of this job: no list copy, no per-item dispatch
+            item = depends_on[0]
+            if item.__class__ is TaskHandle and item.job is self:
+                return (Dependency(item.key, None, location),)
         if isinstance(depends_on, (TaskHandle, Branch, str)):
             items: list = [depends_on]
         elif isinstance(depends_on, (list, tuple)):

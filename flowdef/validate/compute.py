@@ -113,10 +113,11 @@ def _define(ctx: JobContext, used: dict, compute, where: str) -> list[Diagnostic
 
 def _unused(ctx: JobContext, tasks) -> list[Diagnostic]:
     job = ctx.job
-    in_use = {(type(c), c.key) for c in (_effective(ctx, t) for t, _ in tasks)
-              if isinstance(c, (Environment, JobCluster))}
     out = []
     declared: list[Environment | JobCluster] = [*job.environments, *job.job_clusters]
+    # what the tasks run on matters only when something is declared (most jobs declare nothing)
+    in_use = {(type(c), c.key) for c in (_effective(ctx, t) for t, _ in tasks)
+              if isinstance(c, (Environment, JobCluster))} if declared else set()
     for c in declared:
         if (type(c), c.key) not in in_use:
             what = "environment" if isinstance(c, Environment) else "job cluster"

@@ -35,7 +35,15 @@ class JobContext:
     @functools.cached_property
     def task_paths(self) -> list[tuple[TaskSpec, str]]:
         """Every task, nested for-each tasks right after their for-each task, with its path for diagnostics."""
-        return list(tasks_with_paths(self.job))
+        # what tasks_with_paths yields, in one plain loop (every rule family reads this list)
+        found: list[tuple[TaskSpec, str]] = []
+        for task in self.job.tasks:
+            path = f"tasks.{task.key}"
+            found.append((task, path))
+            nested = getattr(task.kind, "task", None)
+            if isinstance(nested, TaskSpec):
+                found.append((nested, f"{path}.for_each_task.task"))
+        return found
 
     @functools.cached_property
     def sql_tasks(self) -> list[TaskSpec]:

@@ -114,7 +114,15 @@ def notebook_rules(ctx, task: TaskSpec, kind: NotebookTask, path: str, location)
     # An upper bound first, so typical parameters are never serialised just to be measured: every character of
     # the JSON is at most 6 bytes (4 in UTF-8, 6 as a \uXXXX escape) and the pairs' repr has at least as many
     # characters as the JSON has (each string character, and more punctuation).
-    if len(repr(kind.parameters)) * 6 <= MAX_BASE_PARAMETERS_BYTES:
+    # For plain string pairs the bound is counted without the repr: each character at most 6 bytes, plus the
+    # two quotes of each string, the ':' and ',' of each pair, and the braces.
+    bound = 2
+    for name, value in kind.parameters:
+        if name.__class__ is not str or value.__class__ is not str:
+            bound = len(repr(kind.parameters)) * 6
+            break
+        bound += (len(name) + len(value)) * 6 + 6
+    if bound <= MAX_BASE_PARAMETERS_BYTES:
         return []
     size = len(json.dumps(dict(kind.parameters), separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
     if size <= MAX_BASE_PARAMETERS_BYTES:
