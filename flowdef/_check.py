@@ -125,6 +125,7 @@ class Collector:
 
 _ACTIVE: list[Collector] = []
 _REAL: dict[str, str] = {}
+_RESOLVED: dict[frozenset[str], frozenset[str]] = {}
 
 
 def _real(filename: str) -> str:
@@ -137,7 +138,12 @@ def _real(filename: str) -> str:
 @contextmanager
 def collecting(module_files: frozenset[str] = frozenset()) -> Iterator[Collector]:
     """Collect the problems and jobs of the code run inside (the loader wraps each module import in one)."""
-    collector = Collector(frozenset(_real(f) for f in module_files))
+    resolved = _RESOLVED.get(module_files)  # the loader passes the same set for each of its modules
+    if resolved is None:
+        resolved = frozenset(_real(f) for f in module_files)
+        _RESOLVED.clear()  # keep one: the current loader's
+        _RESOLVED[module_files] = resolved
+    collector = Collector(resolved)
     _ACTIVE.append(collector)
     try:
         yield collector

@@ -37,3 +37,17 @@ def test_unknown_target_is_a_usage_error(example_project, capsys):
 def test_the_parser_dispatches_to_the_command_module():
     args = build_parser().parse_args(["list", "--format", "json"])
     assert args._run is importlib.import_module("flowdef.cli.list").run
+
+
+def test_command_names_that_differ_from_their_module_are_listed():
+    from flowdef.cli import _MODULE_OF, _command_in
+
+    named = {getattr(importlib.import_module(f"flowdef.cli.{m}"), "NAME", m): m for m in COMMANDS}
+    assert {c: m for c, m in named.items() if c != m} == _MODULE_OF
+    assert _command_in(["-C", "x", "--config=y.toml", "import", "--help"]) == "import"
+    assert _command_in(["--help"]) is None and _command_in(["valdate"]) is None and _command_in([]) is None
+
+
+def test_the_lazy_parser_still_words_a_misspelt_command(capsys):
+    assert main(["valdate"]) == 2
+    assert "invalid choice: 'valdate'" in capsys.readouterr().err

@@ -100,6 +100,7 @@ def test_validation_reads_no_file_outside_the_package(tmp_path, monkeypatch):
     import builtins
 
     monkeypatch.setenv("FLOWDEF_BUNDLE_SCHEMA", str(tmp_path / "absent.json"))
+    monkeypatch.setenv("FLOWDEF_NO_CACHE", "1")  # FD605's cache file (~/.cache/flowdef/literals/*.json) is no schema
     opened: list[str] = []
     real_open = builtins.open
 

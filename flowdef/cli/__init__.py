@@ -43,7 +43,14 @@ COMMANDS = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+# command name -> module, where they differ (the module's NAME); a test checks this against the modules
+_MODULE_OF = {"import": "import_jobs"}
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; given the command line, only the named command's module is imported and its options added
+    (the others get a bare entry), so ``flowdef validate`` does not import and set up all of the commands.
+    ``flowdef --help``, a misspelt or missing command and ``argv=None`` build every command in full."""
     parser = argparse.ArgumentParser(
         prog="flowdef", description="Define, check, deploy, run and repair Databricks Lakeflow Jobs as Python code."
     )
@@ -52,7 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", default=None, help="project config file (flowdef.toml or pyproject.toml)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
+    only = _command_in(argv) if argv is not None else None
     for name in COMMANDS:
+        command = _command_name(name)
+        if only is not None and command != only:
+            sub.add_parser(command)  # never selected on this command line: no import, no options
+            continue
         module = importlib.import_module(f"flowdef.cli.{name}")
         p = sub.add_parser(getattr(module, "NAME", name), help=module.HELP, description=module.HELP)
         module.add_arguments(p)
@@ -60,10 +72,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command_name(module: str) -> str:
+    return next((c for c, m in _MODULE_OF.items() if m == module), module)
+
+
+def _command_in(argv: list[str]) -> str | None:
+    """The command of a command line when it is plainly one of ours (options before it are the top-level ones,
+    -C/--config take a value); None when unsure, and then the full parser decides and words any error."""
+    known = {_command_name(m) for m in COMMANDS}
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in ("-C", "--project-dir", "--config"):
+            i += 2
+            continue
+        if arg.startswith("-"):
+            if arg.startswith(("--project-dir=", "--config=")) or (arg.startswith("-C") and len(arg) > 2):
+                i += 1
+                continue
+            return None  # --help, --version or something unknown: the full parser
+        return arg if arg in known else None
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    args_in = sys.argv[1:] if argv is None else argv
+    parser = build_parser([*args_in])  # not list(): the `list` command module shadows it here
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(args_in)
     except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help
         return int(exc.code or 0)
     from flowdef.cli._common import UsageError

@@ -57,10 +57,13 @@ def run(args) -> int:
     written = 0
     try:
         out.mkdir(parents=True, exist_ok=True)
+        made = {out}  # each folder once: a monorepo writes thousands of files into a few hundred folders
         for rel, content in files.items():
             path = out / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if not path.exists() or path.read_text(encoding="utf-8") != content:
+            if path.parent not in made:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                made.add(path.parent)
+            if _current(path) != content:
                 path.write_text(content, encoding="utf-8")
                 written += 1
     except OSError as exc:
@@ -70,6 +73,14 @@ def run(args) -> int:
     print(f"compiled {len(proj.jobs)} jobs for target {target.name} into {out}/ "
           f"({len(files)} files, {written} changed)")
     return 0
+
+
+def _current(path: Path) -> str | None:
+    """The file's text, None when there is none (one open instead of a stat and an open)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (FileNotFoundError, UnicodeDecodeError):
+        return None
 
 
 def _check(out: Path, files: dict[str, str]) -> int:

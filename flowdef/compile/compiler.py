@@ -37,6 +37,7 @@ import os
 from pathlib import Path
 
 from flowdef._frozen import frozen
+from flowdef.compile.jsonout import dumps
 from flowdef.jobsapi.placeholders import (
     WORKSPACE_ID,
     Placeholder,
@@ -87,7 +88,7 @@ class CompiledJob:
 
 
 def to_json(payload: dict) -> str:
-    return json.dumps(payload, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return dumps(payload) + "\n"  # json.dumps(indent=2, sort_keys=True, ensure_ascii=False), faster
 
 
 def payload(job: JobSpec, target: Target, config: ProjectConfig) -> dict:

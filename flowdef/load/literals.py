@@ -9,7 +9,11 @@ name and passed later): a repeated constant key is always a slip.
 from __future__ import annotations
 
 import ast
+import json
+import os
 from pathlib import Path
+from typing import Any
+from zlib import crc32
 
 from flowdef._location import Location
 from flowdef.diagnostics import Diagnostic, diag
@@ -46,3 +50,91 @@ def duplicate_keys(path: Path, source: str | None = None) -> list[Diagnostic]:
                 Location(str(path), key.lineno, key.col_offset + 1),
             ))
     return out
+
+
+def _version() -> str:
+    """The cache's validity key besides each file's stat: flowdef's version and this check's own revision."""
+    import flowdef  # the package is imported by now; read at call time to avoid a cycle at import time
+
+    return f"{getattr(flowdef, '__version__', '?')}/fd605-1"
+
+
+class DuplicateKeyCache:
+    """FD605 results kept between runs, like Python's .pyc files: re-parsing every pipelines module only to look
+    at its dict literals costs more than importing it (the import reads the .pyc, not the source).
+
+    One JSON file per project root under flowdef's cache folder (``$XDG_CACHE_HOME/flowdef`` or
+    ``~/.cache/flowdef``, the jinja cache's parent), mapping each module's path to ``(size, mtime_ns)`` and its
+    findings; an entry is used only when the file's size and mtime still match and the cache was written by this
+    flowdef version (the same key Python trusts for .pyc files).  ``FLOWDEF_NO_CACHE=1`` turns it off; an
+    unreadable or unwritable cache just means every module is parsed."""
+
+    def __init__(self, root: Path) -> None:
+        self._file: str | None = None
+        self._root = ""
+        self._entries: dict[str, list[Any]] = {}
+        self._used: dict[str, list[Any]] = {}  # what this run looked up: all that is written back
+        self._dirty = False
+        if os.environ.get("FLOWDEF_NO_CACHE"):
+            return
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        # a short name per project (zlib is imported anyway, hashlib is not); the root is stored inside and
+        # checked, so two projects whose names collide just take turns
+        self._root = str(root)
+        digest = f"{crc32(self._root.encode('utf-8', 'surrogatepass')):08x}"
+        self._file = os.path.join(base, "flowdef", "literals", f"{digest}.json")
+        try:
+            with open(self._file, encoding="utf-8") as fh:
+                data = json.load(fh)
+        except (OSError, ValueError):
+            return
+        if (isinstance(data, dict) and data.get("version") == _version() and data.get("root") == self._root
+                and isinstance(data.get("files"), dict)):
+            self._entries = data["files"]
+
+    def duplicate_keys(self, path: Path) -> list[Diagnostic]:
+        """:func:`duplicate_keys` of ``path``, from the cache when the file is unchanged."""
+        if self._file is None:
+            return duplicate_keys(path)
+        try:
+            st = os.stat(path)
+        except OSError:
+            return duplicate_keys(path)
+        key = str(path)
+        entry = self._entries.get(key)
+        if isinstance(entry, list) and len(entry) == 3 and entry[0] == st.st_size and entry[1] == st.st_mtime_ns:
+            try:
+                cached = [diag("FD605", msg, Location(key, line, col)) for line, col, msg in entry[2]]
+            except (TypeError, ValueError):  # a damaged entry: compute it again
+                pass
+            else:
+                self._used[key] = entry
+                return cached
+        found = duplicate_keys(path)
+        self._used[key] = [st.st_size, st.st_mtime_ns, [
+            [d.location.line, d.location.column, d.message] for d in found if d.location is not None]]
+        self._dirty = True
+        return found
+
+    def save(self) -> None:
+        """Write the cache if anything changed (atomically: a concurrent run sees the old or the new file).  Only
+        the modules of this run are kept, so deleted or renamed modules do not pile up."""
+        if self._file is None or not (self._dirty or self._used.keys() != self._entries.keys()):
+            return
+        import tempfile
+
+        folder = os.path.dirname(self._file)
+        try:
+            os.makedirs(folder, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    json.dump({"version": _version(), "root": self._root, "files": self._used}, fh,
+                              separators=(",", ":"))
+                os.replace(tmp, self._file)
+            except BaseException:
+                os.unlink(tmp)
+                raise
+        except OSError:  # no cache, no harm
+            pass
+        self._entries, self._dirty = dict(self._used), False

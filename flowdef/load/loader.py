@@ -21,7 +21,7 @@ from flowdef._location import Location
 from flowdef.load.config import ProjectConfig
 from flowdef.diagnostics import Diagnostic, diag
 from flowdef._check import collecting
-from flowdef.load.literals import duplicate_keys
+from flowdef.load.literals import DuplicateKeyCache
 from flowdef.errors import DefinitionError
 from flowdef.model.spec import JobSpec
 
@@ -167,6 +167,7 @@ def load(config: ProjectConfig, paths: list[str] | None = None) -> LoadedProject
     files, diags = discover(config, paths)
     jobs: list[JobSpec] = []
     pipeline_files = frozenset(str(f) for f in files)
+    literal_keys = DuplicateKeyCache(config.root)
     for path in files:
         name, entry = _module_name(path, config.root)
         if not sys.path or sys.path[0] != entry:
@@ -186,7 +187,7 @@ def load(config: ProjectConfig, paths: list[str] | None = None) -> LoadedProject
                 diags.append(_import_failure(exc, name, path, config.root))
                 continue
         diags += collected.diagnostics
-        diags += duplicate_keys(path)
+        diags += literal_keys.duplicate_keys(path)
         module_file = getattr(module, "__file__", None)
         if module_file and _real(module_file) != path:
             diags.append(diag(
@@ -202,6 +203,7 @@ def load(config: ProjectConfig, paths: list[str] | None = None) -> LoadedProject
                 job.location is None or _real(job.location.file) == path)
             if mine:  # each Job registers once, when it is created: no job is seen twice
                 jobs.append(job.to_model(module=name))
+    literal_keys.save()
     return LoadedProject(config=config, jobs=tuple(jobs), diagnostics=tuple(diags), files=tuple(files))
 
 

@@ -39,8 +39,10 @@ def check(ctx: JobContext) -> list[Diagnostic]:
     out += raw.job_fields()
     for task, path in ctx.task_paths:
         out += raw.task_fields(task, path)
-        out += _notifications(ctx, task.notifications, path, task.location, task.health, task_level=True)
-        out += _health(ctx, task.health, path, task.location)
+        if task.notifications is not None:  # (both return nothing for None: skip the calls for most tasks)
+            out += _notifications(ctx, task.notifications, path, task.location, task.health, task_level=True)
+        if task.health is not None:
+            out += _health(ctx, task.health, path, task.location)
     out += _notifications(ctx, job.notifications, "", job.location, job.health, task_level=False)
     out += _health(ctx, job.health, "", job.location)
     out += _git(ctx)

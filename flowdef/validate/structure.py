@@ -60,8 +60,10 @@ def check(ctx: JobContext) -> list[Diagnostic]:
         run_if = task.run_if
         if run_if is not None and run_if in FAILURE_RUN_IF and task.depends_on:
             handlers.append(task)
-        for each, _ in _with_nested(task):
-            _collect_compute(job, each, computes)
+        _collect_compute(job, task, computes)
+        nested = getattr(task.kind, "task", None)  # a for-each task's nested task runs on compute too
+        if isinstance(nested, TaskSpec):
+            _collect_compute(job, nested, computes)
     from flowdef import graph
     cyclic = graph.cycles(ctx.graph)
     for cycle in cyclic:
@@ -188,12 +190,6 @@ def _task_rules(ctx: JobContext, task: TaskSpec, tasks: dict[str, TaskSpec], out
                 task.location, f"{path}.run_if",
             ))
     out += _kind_rules(ctx, task, "tasks." + task.key, task.location)
-
-
-def _with_nested(task: TaskSpec) -> list[tuple[TaskSpec, TaskSpec | None]]:
-    """``[(task, None)]``, plus ``(nested task, task)`` for a kind that holds a nested task (for-each)."""
-    nested = getattr(task.kind, "task", None)
-    return [(task, None), (nested, task)] if isinstance(nested, TaskSpec) else [(task, None)]
 
 
 def _outcome_rules(ctx, task, dep, upstream, where, dpath) -> list[Diagnostic]:
