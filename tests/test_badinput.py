@@ -16,7 +16,7 @@ import flowdef
 from flowdef import (
     Autoscale, ClusterSpec, Continuous, Cron, DefinitionError, Environment, ExistingCluster, FileArrival, GitSource,
     Health, HealthRule, Job, JobCluster, JobCompletion, Library, MaintenanceWindow, Notifications, Periodic,
-    Permission, Retry, RunAs, TableUpdate, Webhook,
+    Permission, PowerBiModel, PowerBiTable, Retry, RunAs, Subscriber, TableUpdate, Webhook,
 )
 from flowdef._check import collecting
 from flowdef.cli import main
@@ -457,3 +457,19 @@ def test_one_spelling_for_cron_time_zones():
 ])
 def test_sql_markers_follow_the_databricks_grammar(sql, markers):
     assert [name for name, _ in sql_markers(sql)] == markers
+
+
+@pytest.mark.parametrize("build, message", [
+    (lambda: Subscriber(user_name=3), "Subscriber(user_name=...) must be"),
+    (lambda: Subscriber.destination(["d"]), "Subscriber(destination_id=...) must be"),
+    (lambda: PowerBiModel("ws", 7), "PowerBiModel(model_name=...) must be"),
+    (lambda: PowerBiModel("ws", "m", overwrite_existing="no"), "PowerBiModel(overwrite_existing=...) must be"),
+    (lambda: PowerBiTable("main", "sales", None), "PowerBiTable(name=...) must be"),
+    (lambda: PowerBiTable.of("main.sales.orders", storage_mode=1), "PowerBiTable(storage_mode=...) must be"),
+])
+def test_nested_task_values_check_their_own_arguments(build, message):
+    with pytest.raises(DefinitionError) as caught:
+        build()
+    assert message in str(caught.value)
+    assert caught.value.code == "FD601"
+    assert caught.value.location.file == __file__

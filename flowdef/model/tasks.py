@@ -123,6 +123,10 @@ class Subscriber:
     user_name: str | None = attrs.field(default=None, kw_only=True)
     destination_id: str | None = attrs.field(default=None, kw_only=True)
 
+    def __attrs_post_init__(self) -> None:
+        from flowdef._check import OPT_STR, check_fields
+        check_fields(self, user_name=OPT_STR, destination_id=OPT_STR)
+
     @classmethod
     def user(cls, user_name: str) -> "Subscriber":
         return cls(user_name=user_name)
@@ -282,6 +286,12 @@ class PowerBiModel:
     authentication_method: str | None = attrs.field(default=None, kw_only=True)
     overwrite_existing: bool | None = attrs.field(default=None, kw_only=True)
 
+    def __attrs_post_init__(self) -> None:
+        from flowdef._check import OPT_BOOL, OPT_STR, STR, check_fields
+        check_fields(self, {"workspace_name": "workspace", "model_name": "model"}, workspace_name=STR,
+                     model_name=STR, storage_mode=OPT_STR, authentication_method=OPT_STR,
+                     overwrite_existing=OPT_BOOL)
+
 
 @frozen
 class PowerBiTable:
@@ -291,6 +301,11 @@ class PowerBiTable:
     schema: str
     name: str
     storage_mode: str | None = attrs.field(default=None, kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        from flowdef._check import OPT_STR, STR, check_fields
+        check_fields(self, {"catalog": "catalog", "schema": "schema", "name": "table"}, catalog=STR, schema=STR,
+                     name=STR, storage_mode=OPT_STR)
 
     @classmethod
     def of(cls, full_name: str, *, storage_mode: str | None = None) -> "PowerBiTable":
