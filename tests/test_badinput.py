@@ -454,6 +454,11 @@ def test_one_spelling_for_cron_time_zones():
     ("SELECT a FROM t WHERE\n  -- the id\n  :id = id", ["id"]),
     ("SELECT arr[0]:x, `weird col`:y, 'it''s:x', \"a:b\" FROM t WHERE d = :`my param`", ["my param"]),
     ("SELECT x FROM t WHERE ts > '12:30' AND y = \\:notamarker", []),
+    # a "--" inside a block comment, a string over two lines or ${...} starts no comment
+    ("SELECT a /* -- */ FROM t WHERE b = :x", ["x"]),
+    ("SELECT 'one\n-- two' AS s, raw:path FROM t WHERE b = :x", ["x"]),
+    ("SELECT ${a--b}:x1 FROM t", ["x1"]),
+    ("SELECT 'it''s\n*/ -- :no' :also_no FROM t", []),
 ])
 def test_sql_markers_follow_the_databricks_grammar(sql, markers):
     assert [name for name, _ in sql_markers(sql)] == markers

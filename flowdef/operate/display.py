@@ -149,6 +149,8 @@ def summary_text(view: RunView, next_hint: bool = True) -> str:
     """The end of ``run`` / ``repair``: the result per task, each failed task's error, the URL."""
     lines = [f"Run {view.run_id} of {view.job or '?'}: {view.result or view.state} "
              f"({duration(view.start, view.end) or 'no time'})"]
+    if view.message and view.result != "SUCCESS":
+        lines.append(f"  {view.message}")
     width = max([len(t.task_key) for t in view.tasks] + [8])
     for t in view.tasks:
         lines.append(f"  {t.state:<17} {t.task_key:<{width}}  {_attempts(t)}".rstrip())
