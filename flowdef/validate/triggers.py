@@ -6,6 +6,7 @@ checked after that replacement, the way the service will see them.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from flowdef.diagnostics import Diagnostic
@@ -141,40 +142,45 @@ def _cron(ctx: JobContext, t: Cron) -> list[Diagnostic]:
     """The expression as Quartz 2.3 parses it (what Databricks runs), and the traps it accepts silently: an
     expression that never fires (31 February), one that fires more often than the scheduler starts runs, and
     whatever :mod:`flowdef.quartz` flags as a probable mistake."""
+    return [ctx.d(code, message, t.location, path, severity=severity)
+            for code, message, path, severity in _cron_findings(t.expression, t.timezone)]
+
+
+@functools.lru_cache(maxsize=1024)  # a monorepo repeats its schedules: each (expression, zone) is judged once
+def _cron_findings(expression: str, timezone: str) -> tuple[tuple[str, str, str, str | None], ...]:
     from flowdef.quartz import QuartzError, check_timezone, parse
 
-    out: list[Diagnostic] = []
-    loc = t.location
+    out: list[tuple[str, str, str, str | None]] = []
     path = "schedule.quartz_cron_expression"
     try:
-        expr = parse(t.expression)
+        expr = parse(expression)
     except QuartzError as exc:
-        out.append(ctx.d("FD302", f"invalid Quartz cron expression {t.expression!r}: {exc.message}", loc, path))
+        out.append(("FD302", f"invalid Quartz cron expression {expression!r}: {exc.message}", path, None))
         expr = None
-    problem = check_timezone(t.timezone)
+    problem = check_timezone(timezone)
     if problem:
-        out.append(ctx.d("FD303", problem, loc, "schedule.timezone_id"))
+        out.append(("FD303", problem, "schedule.timezone_id", None))
     if expr is None:
-        return out
+        return tuple(out)
     for warning in getattr(expr, "warnings", ()):
-        out.append(ctx.d("FD302", f"Quartz expression {t.expression!r}: {warning}", loc, path, severity="warning"))
-    spacing = _seconds_spacing(t.expression)
+        out.append(("FD302", f"Quartz expression {expression!r}: {warning}", path, "warning"))
+    spacing = _seconds_spacing(expression)
     if spacing is not None and spacing < _MIN_SCHEDULE_SPACING:
-        out.append(ctx.d(
+        out.append((
             "FD302",
-            f"Quartz expression {t.expression!r} fires every {spacing} second{'s' * (spacing != 1)}, but the "
+            f"Quartz expression {expression!r} fires every {spacing} second{'s' * (spacing != 1)}, but the "
             f"scheduler starts a run at most every {_MIN_SCHEDULE_SPACING} seconds: runs will be dropped — "
             "use a Continuous trigger for an always-running job",
-            loc, path, severity="warning",
+            path, "warning",
         ))
-    if not problem and not _fires(expr, t.timezone):
-        out.append(ctx.d(
+    if not problem and not _fires(expr, timezone):
+        out.append((
             "FD302",
-            f"Quartz expression {t.expression!r} never fires from now on (a date that does not exist, such as "
+            f"Quartz expression {expression!r} never fires from now on (a date that does not exist, such as "
             "31 February, or a year in the past): the job would never run on schedule",
-            loc, path, severity="warning",
+            path, "warning",
         ))
-    return out
+    return tuple(out)
 
 
 def _fires(expr, timezone: str) -> bool:
