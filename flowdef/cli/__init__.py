@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help
         return int(exc.code or 0)
     from flowdef.cli._common import UsageError
-    from flowdef.errors import ConfigError
+    from flowdef.errors import ConfigError, Reported
     from flowdef.load.project import UnknownTargetError
 
     try:
@@ -122,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(format_text(problems), file=sys.stderr)
         return 1
+    except Reported as exc:  # already explained (e.g. the diagnostics that stop a deploy)
+        return exc.code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

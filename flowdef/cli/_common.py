@@ -31,6 +31,21 @@ def project(args) -> Project:
                         paths=list(getattr(args, "paths", None) or []) or None)
 
 
+def prepared(args):
+    """The prologue of ``plan`` and ``apply``: open the project, start reading the workspace in the background (the
+    reads overlap validation and compile), validate and compile.  Returns ``(project, prefetch, desired jobs)``;
+    a project that cannot be deployed is explained and raises :class:`~flowdef.errors.Reported` (exit 1)."""
+    from flowdef.deploy.session import Prefetch, prepare
+
+    opened = project(args)
+    prefetch = Prefetch(opened.target, args, opened.target.root_path)
+    try:
+        return opened, prefetch, prepare(opened, args.command)
+    except BaseException:
+        prefetch.abandon()
+        raise
+
+
 def emit(diags: list[Diagnostic], fmt: str, stream=None) -> None:
     stream = stream or sys.stdout
     if not diags and fmt != "json":

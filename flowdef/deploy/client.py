@@ -312,6 +312,7 @@ class Workspace:
         self._local = threading.local()
         self._answered = False
         self.retries = 0  # how many retries this connection made (tests, summaries)
+        self.closed = False  # set by close(): no retry is started any more
         # The config probe (GET /.well-known/databricks-config) runs inside Config() with the SDK's own retries
         # and this budget: keep it short - the probe is optional (the SDK falls back to explicit config).
         kwargs: dict[str, Any] = {"clock": _RefusingClock(), "retry_timeout_seconds": 10,
@@ -366,6 +367,10 @@ class Workspace:
         finally:
             self._local.label = old
 
+    def close(self) -> None:
+        """Stop retrying: a call that fails from now on fails at once (its caller is no longer waiting)."""
+        self.closed = True
+
     def note(self, text: str) -> None:
         print(text, file=self.stream or sys.stderr, flush=True)
 
@@ -411,7 +416,7 @@ class Workspace:
             except WorkspaceError:
                 raise
             except Exception as err:
-                if not (idempotent and is_transient(err)):
+                if not (idempotent and is_transient(err)) or self.closed:
                     raise
                 attempt += 1
                 wait = self._wait(err, attempt, deadline)
