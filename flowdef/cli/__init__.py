@@ -143,8 +143,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _one_line(exc: BaseException) -> str:
+    """The first line of an error, secret-looking values masked (a workspace's answer may echo a token)."""
+    from flowdef.deploy.mask import mask_message
+
     text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    return mask_message(text[0]) if text else type(exc).__name__
 
 
 def main_entry() -> None:

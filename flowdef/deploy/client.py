@@ -188,7 +188,15 @@ def _first_line(text: str) -> str:
 
 
 def describe(err: BaseException) -> str:
-    """One line for a failure: ``ERROR_CODE: message``, without the SDK's configuration dump or urllib3's chain."""
+    """One line for a failure: ``ERROR_CODE: message``, without the SDK's configuration dump or urllib3's chain,
+    and with secret-looking values masked (a service's error message may echo what was sent: a 400 quoting a
+    parameter's value)."""
+    from flowdef.deploy.mask import mask_message
+
+    return mask_message(_describe(err))
+
+
+def _describe(err: BaseException) -> str:
     import re
 
     import requests
@@ -197,7 +205,7 @@ def describe(err: BaseException) -> str:
         return str(err)
     err = _unwrap(err)
     if isinstance(err, TimeoutError) and err.__cause__ is not None:
-        return f"gave up retrying: {describe(err.__cause__)}"
+        return f"gave up retrying: {_describe(err.__cause__)}"
     if isinstance(err, requests.ConnectionError):
         text = str(err)
         host = re.search(r"host='([^']+)', port=(\d+)", text)
@@ -348,7 +356,9 @@ class Workspace:
 
     @staticmethod
     def _auth_error(exc: BaseException, host: str | None, profile: str | None) -> WorkspaceError:
-        first = _first_line(str(exc)) or type(exc).__name__
+        from flowdef.deploy.mask import mask_message
+
+        first = mask_message(_first_line(str(exc)) or type(exc).__name__)
         first = first.split(", please check https://", 1)[0]
         where = f" (profile {profile})" if profile else (f" ({host})" if host else "")
         return WorkspaceError(
@@ -372,7 +382,9 @@ class Workspace:
         self.closed = True
 
     def note(self, text: str) -> None:
-        print(text, file=self.stream or sys.stderr, flush=True)
+        from flowdef.deploy.mask import mask_message
+
+        print(mask_message(text), file=self.stream or sys.stderr, flush=True)
 
     def _retry_line(self, what: str, err: BaseException, attempt: int, wait: float, extra: str = "") -> None:
         self.retries += 1

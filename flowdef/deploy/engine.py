@@ -34,6 +34,7 @@ from flowdef.deploy.manifest import (
     plain_path,
     stat_of,
 )
+from flowdef.deploy.mask import mask_message
 from flowdef.deploy.plan import (
     CONFLICT,
     CREATE,
@@ -117,6 +118,7 @@ class Progress:
         self._lock = threading.Lock()
 
     def step(self, text: str) -> None:
+        text = mask_message(text)  # failures quote the service, which may echo a secret that was sent
         with self._lock:
             self.done += 1
             if not self.quiet:
@@ -124,6 +126,7 @@ class Progress:
                 print(f"[{self.done:>{width}}/{self.total}] {text}", file=self.stream, flush=True)
 
     def note(self, text: str) -> None:
+        text = mask_message(text)
         if not self.quiet:
             with self._lock:
                 print(text, file=self.stream, flush=True)

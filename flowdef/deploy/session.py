@@ -129,8 +129,9 @@ def break_lock_if_asked(ws, root: str, args) -> bool:
 def fail(exc: BaseException) -> int:
     """Print one clear line for a deploy failure; exit code 1."""
     from flowdef.deploy.client import describe
+    from flowdef.deploy.mask import mask_message
 
-    text = str(exc) if isinstance(exc, WorkspaceError) else describe(exc)
+    text = mask_message(str(exc)) if isinstance(exc, WorkspaceError) else describe(exc)
     print(f"error: {text}", file=sys.stderr)
     return 1
 
