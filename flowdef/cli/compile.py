@@ -14,6 +14,7 @@ from flowdef.cli._args import add_format, add_paths, add_target
 from flowdef.cli._common import config_and_target, emit, paths
 from flowdef.diagnostics import has_errors, summary
 
+TEARDOWN = False  # holds nothing but memory: the process may end without freeing it (flowdef.__main__)
 HELP = "write Jobs API 2.2 payloads (and rendered SQL) per job"
 
 

@@ -11,6 +11,7 @@ from flowdef.cli._args import add_format, add_paths, add_target
 from flowdef.cli._common import config_and_target, emit, paths
 from flowdef.diagnostics import has_errors, summary
 
+TEARDOWN = False  # holds nothing but memory: the process may end without freeing it (flowdef.__main__)
 HELP = "check the job definitions: every problem, with file and line"
 
 
