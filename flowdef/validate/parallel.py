@@ -16,10 +16,12 @@ fork, so workers start with them loaded.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -83,10 +85,11 @@ def check_project(config: ProjectConfig, target: Target, paths: list[str] | None
     literal_keys = DuplicateKeyCache(config.root)
     if len(shares) > 1:
         _preload(compile)
-    workers = [_start(config, target, share, everything, compile) for share in shares[1:]]
-    results = [_check_share(config, target, shares[0] if shares else [], everything, literal_keys, compile,
-                            problems)]
-    results += [_collect(worker) for worker in workers]
+    with _without_cycle_collection():
+        workers = [_start(config, target, share, everything, compile) for share in shares[1:]]
+        results = [_check_share(config, target, shares[0] if shares else [], everything, literal_keys, compile,
+                                problems)]
+        results += [_collect(worker) for worker in workers]
     for result in results[1:]:
         literal_keys.add(result.literal_keys)
     literal_keys.save()
@@ -98,6 +101,22 @@ def check_project(config: ProjectConfig, target: Target, paths: list[str] | None
         per_job = sorted((pair for result in results for pair in result.files or ()), key=lambda pair: pair[0])
         files_out = {name: text for _, job_files in per_job for name, text in job_files.items()}
     return Checked(tuple(diags), len(facts), sum(r.tasks for r in results), files_out, max(1, len(shares)))
+
+
+@contextlib.contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector, off while the modules load and the jobs are checked (the workers forked then
+    inherit it off): building tens of thousands of objects that all stay alive makes it scan the growing heap
+    again and again for nothing, ~15 % of a monorepo's validate.  Reference counting still frees everything
+    that is not in a cycle; the few cycles made meanwhile wait for the next collection (measured: +7 MB on the
+    500-job monorepo)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
 
 
 def _split(files: list[Path], count: int) -> list[list[Path]]:
