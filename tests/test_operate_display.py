@@ -44,6 +44,18 @@ def test_plain_lines_only_for_changes():
     assert "\x1b" not in text and text.count("dedup: FAILED (attempt 3)") == 1 and "ZeroDivisionError" in text
 
 
+def test_plain_lines_start_the_run_before_its_tasks_and_end_it_after_them():
+    out = io.StringIO()
+    display = LiveDisplay(out, tty=False)
+    pending = [TaskView("a", "RUNNING", 1, 0), TaskView("b", "PENDING")]
+    display.update(RunView("7", "job", "RUNNING", None, start=0, tasks=pending))
+    done = [TaskView("a", "SUCCESS", 1, 0, 1000), TaskView("b", "SUCCESS", 1, 1000, 2000)]
+    display.update(RunView("7", "job", "TERMINATED", "SUCCESS", start=0, end=2000, tasks=done))
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "run 7: RUNNING" and lines[1].startswith("  a: RUNNING")
+    assert [line.split()[0] for line in lines[2:]] == ["a:", "b:", "run"] and lines[-1] == "run 7: SUCCESS"
+
+
 def test_summary_status_and_output_text():
     v = view("TERMINATED", "FAILED", url="http://x/run/7",
              repairs=[RepairView(None, "ORIGINAL", 0, 9000, "FAILED", ["dedup"])])

@@ -204,7 +204,7 @@ def run_view(engine: Engine, run_id: int) -> Any:
     row = engine.records.row(run_id)
     if row is None:
         raise _backend_error(f"no run {run_id} in {engine.data_dir}")
-    run = engine.records.load(run_id)
+    run = engine.records.snapshot(row)  # the same moment as the row's state and result
     active = row["state"] in ("QUEUED", "RUNNING")
     tasks = []
     for record in run.tasks if run is not None else []:
