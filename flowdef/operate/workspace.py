@@ -22,6 +22,7 @@ _MERGED = ("tasks", "iterations", "repair_history", "job_parameters", "job_clust
 
 class WorkspaceBackend:
     poll_interval = 5.0
+    runs_here = False  # the workspace runs the jobs: a run goes on without this process
 
     def __init__(self, ws: Any, *, project: str, target: str) -> None:
         self.ws = ws
