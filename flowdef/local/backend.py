@@ -68,11 +68,13 @@ class OperateLocalBackend:
 
     ``start_run`` records the run; the first ``get_run`` (the CLI following it) drives it in a thread of this
     process, so ``run`` costs one process.  A run nobody follows (``--no-wait``) is handed at exit to a detached
-    ``python -m flowdef.local _drive RUN`` process.  A process that ends while its thread still drives a run
-    leaves it interrupted (recorded as such by the next command; repairable).
+    ``python -m flowdef.local _drive RUN`` process.  Ctrl-C while following cancels the run (its cleanup tasks
+    still run); a process killed while its thread drives a run leaves it interrupted (recorded as such by the
+    next command; repairable).
     """
 
     poll_interval = 0.05
+    runs_here = True  # the runs this command starts are driven by its own threads
 
     def __init__(self, project: Any) -> None:
         from flowdef.local.isolation import warm_up
