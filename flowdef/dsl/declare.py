@@ -141,9 +141,10 @@ def _vars(value: Any) -> dict[str, Any]:
 
 
 def json_copy(value: Any, what: str) -> Any:
-    """A detached, JSON-only copy of a raw value (raw settings are emitted verbatim, so they must be JSON)."""
+    """A detached, JSON-only copy of a raw value (raw settings are emitted verbatim, so they must be JSON: NaN
+    and infinities, which json would write as the non-JSON words ``NaN`` / ``Infinity``, are refused)."""
     try:
-        return json.loads(json.dumps(value))
+        return json.loads(json.dumps(value, allow_nan=False))
     except (TypeError, ValueError) as exc:
         raise DefinitionError(f"{what} must be JSON (dicts, lists, strings, numbers, booleans): {exc}",
                               code="FD601") from None
