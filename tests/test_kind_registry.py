@@ -117,3 +117,23 @@ def test_every_kind_has_rules_that_run(tmp_path):
         kinds.BY_MODEL.clear()
         kinds.BY_MODEL.update(original_table)
     assert set(seen) == set(KIND_TYPES)
+
+
+def test_a_kind_that_needs_compute_lets_its_method_take_compute():
+    """Each DSL method types its shared options with one TypedDict of flowdef.dsl.declare (``**options:
+    Unpack[...]``); a kind that must name compute needs a method that takes ``compute=``."""
+    import inspect
+
+    from flowdef.dsl import declare
+
+    for entry in kinds.ENTRIES:
+        for method in entry.dsl:
+            if method in ("condition", "for_each", "raw_task"):
+                continue  # their options are spelled out: a condition and a for-each task run no code
+            options = [p for p in inspect.signature(getattr(Job, method)).parameters.values()
+                       if p.kind is p.VAR_KEYWORD]
+            assert options, f"Job.{method} takes no **options"
+            typed = str(options[0].annotation).removeprefix("Unpack[").removesuffix("]")
+            takes = getattr(declare, typed)
+            assert "depends_on" in takes.__optional_keys__, method
+            assert ("compute" in takes.__optional_keys__) >= entry.needs_compute, method
