@@ -6,7 +6,8 @@ Generates the monorepo of :mod:`benchmarks.monorepo` (500 jobs x 20 tasks in 500
 SQL on 5 shared templates) in a temporary folder, then times cold processes, interleaved so every command sees the
 same machine state (medians):
 
-- ``flowdef validate`` and ``flowdef compile`` on the monorepo (targets: <= 0.8 s and <= 1.5 s);
+- ``flowdef validate`` and ``flowdef compile`` on the monorepo (targets: <= 0.8 s and <= 1.5 s), as a user runs
+  them (on every core: flowdef.validate.parallel) and in one process (``FLOWDEF_WORKERS=1``);
 - ``flowdef validate`` on the example project vs the floor ``python -c "import networkx, attrs, jinja2"``
   (target: <= floor + 0.1 s).
 
@@ -72,6 +73,12 @@ def main() -> int:
             "example: flowdef validate": ([py, "-m", "flowdef", "validate"], ROOT, here),
             "monorepo: flowdef validate": ([py, "-m", "flowdef", "validate"], mono, here),
             "monorepo: flowdef compile": ([py, "-m", "flowdef", "compile", "--out", str(out)], mono, here),
+            # the same in one process (FLOWDEF_WORKERS=1): what a one-core machine sees, and the CPU cost alone
+            "monorepo, one process: flowdef validate": (
+                [py, "-m", "flowdef", "validate"], mono, {**here, "FLOWDEF_WORKERS": "1"}),
+            "monorepo, one process: flowdef compile": (
+                [py, "-m", "flowdef", "compile", "--out", str(Path(tmp) / "build1")], mono,
+                {**here, "FLOWDEF_WORKERS": "1"}),
         }
         if args.baseline is not None:
             base = env_for(args.baseline.resolve())
@@ -92,6 +99,7 @@ def main() -> int:
     cpu = {name: statistics.median(values) for name, values in cpus.items()}
     print(f"cold processes, {args.runs} interleaved runs each; monorepo {args.jobs} jobs x {args.tasks} tasks, "
           f"{args.templates} shared templates ({sys.executable}; load average {os.getloadavg()[0]:.1f})")
+    print(f"cores available: {len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()}")
     print(f"{'command':<52}{'wall min':>9}{'median':>8}{'max':>7}{'cpu median':>12}")
     for name, values in walls.items():
         print(f"{name:<52}{min(values):>9.3f}{med[name]:>8.3f}{max(values):>7.3f}{cpu[name]:>12.3f}")

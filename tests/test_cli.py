@@ -173,3 +173,28 @@ def test_render_time_template_error_points_at_its_line(tmp_path, capsys, monkeyp
     (found,) = json.loads(capsys.readouterr().out)
     assert (found["code"], found["file"], found["line"]) == ("FD402", "sql_templates/a.sql", 3)
     assert "has no attribute 'nope'" in found["message"]
+
+
+def test_a_command_that_skips_teardown_still_flushes_and_runs_exit_handlers(example_project):
+    """validate/compile end with os._exit (no teardown of a monorepo's objects): everything printed arrives, even
+    through a pipe, the exit code is kept, and exit handlers a user's module registered still run."""
+    import os
+    import subprocess
+    import sys
+
+    marker = example_project / "atexit-ran"
+    (example_project / "pipelines" / "registers_atexit.py").write_text(
+        "import atexit\nfrom flowdef import Job\n"
+        f"atexit.register(lambda: open({str(marker)!r}, 'w').write('yes'))\n"
+        "job = Job('with_exit_handler')\njob.notebook('t', '/Workspace/x', params={'p': '{{job.parameters.nope}}'})\n")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-m", "flowdef", "validate", "--format", "json"], cwd=example_project,
+                          env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    found = json.loads(done.stdout)
+    assert [d["code"] for d in found] == ["FD202"]
+    assert marker.read_text() == "yes"
+    marker.unlink()
+    done = subprocess.run([sys.executable, "-m", "flowdef", "compile"], cwd=example_project, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and "nothing written" in done.stderr and marker.exists()

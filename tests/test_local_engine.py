@@ -164,3 +164,38 @@ def test_user_code_fails_its_attempt_not_the_engine(tmp_path, ws, code, state, e
     assert result.state == state
     assert (result.error is None) if error is None else (error in result.error)
     assert (tmp_path / "out.txt").read_text().startswith("before")
+
+
+def test_a_run_view_never_mixes_two_moments(tmp_path):
+    """The follower reads a run while the driver saves it: state and machine come from one row, so a run is
+    never shown TERMINATED without its result (a torn read made ``flowdef run`` exit 1 on a successful run)."""
+    from types import SimpleNamespace
+
+    from flowdef.local.backend import run_view
+    from flowdef.local.records import Records
+    from flowdef.runs import Run
+
+    settings = {"name": "j", "tasks": [{"task_key": "a", "notebook_task": {"notebook_path": "/x"}}]}
+    records = Records(tmp_path / "runs.db")
+    run_id = records.create("j", "local", {}, settings, "RUNNING")
+    run = Run(settings, now=1, params={}, job_id="j", run_id=run_id, job_name="j")
+    (work,) = run.ready(2)
+    run.task_started(work.key, 2)
+    records.save(run_id, run)
+    stale = records.row(run_id)  # the follower read the row here ...
+    run.attempt_finished("a", "SUCCESS", 3, attempt=work.attempt)
+    records.save(run_id, run)  # ... the driver saved the end ...
+    assert run.result == "SUCCESS"
+
+    class Reading(Records):
+        calls = 0
+
+        def row(self, rid):  # ... and the follower goes on from what it read first (a second read is newer)
+            self.calls += 1
+            return stale if self.calls == 1 else super().row(rid)
+
+    reading = Reading(tmp_path / "runs.db")
+    view = run_view(SimpleNamespace(records=reading, data_dir=tmp_path), run_id)
+    assert (view.state, view.result, view.finished) == ("RUNNING", None, False)
+    view = run_view(SimpleNamespace(records=records, data_dir=tmp_path), run_id)
+    assert (view.state, view.result, view.finished) == ("TERMINATED", "SUCCESS", True)

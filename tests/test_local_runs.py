@@ -126,6 +126,33 @@ def test_kill_9_mid_run_is_interrupted_and_repairable(project):
     assert status(project, 1)["result"] == "SUCCESS"
 
 
+def test_ctrl_c_while_following_a_local_run_cancels_it_cleanly(project):
+    """The local engine runs the job in the command's own process: Ctrl-C cannot leave the run "going on" (the
+    workspace's answer); it cancels it, says so, and nothing ends in a traceback."""
+    (project / "pipelines" / "slow.py").write_text(SLOW_JOB.replace(", queue=None", ""))
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "flowdef", "run", "slow", "--target", "local"], cwd=project,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline() if proc.stdout else ""
+            if "first" in line and "RUNNING" in line:
+                break
+        else:
+            pytest.fail("the run never started its first task")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1, out + err  # the run ended CANCELED: not a success
+    assert "canceling run 1: this process runs it" in out and "goes on" not in out
+    assert "Traceback" not in out + err, err
+    st = status(project, 1)
+    assert st["result"] == "CANCELED" and states(st) == {"first": "CANCELED", "second": "UPSTREAM_CANCELED"}
+
+
 def test_two_runs_at_once_one_is_refused_when_queueing_is_off(project):
     from flowdef.local.backend import LocalBackend, RunRefused
     from flowdef.load.config import load_config

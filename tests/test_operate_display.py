@@ -44,6 +44,18 @@ def test_plain_lines_only_for_changes():
     assert "\x1b" not in text and text.count("dedup: FAILED (attempt 3)") == 1 and "ZeroDivisionError" in text
 
 
+def test_plain_lines_start_the_run_before_its_tasks_and_end_it_after_them():
+    out = io.StringIO()
+    display = LiveDisplay(out, tty=False)
+    pending = [TaskView("a", "RUNNING", 1, 0), TaskView("b", "PENDING")]
+    display.update(RunView("7", "job", "RUNNING", None, start=0, tasks=pending))
+    done = [TaskView("a", "SUCCESS", 1, 0, 1000), TaskView("b", "SUCCESS", 1, 1000, 2000)]
+    display.update(RunView("7", "job", "TERMINATED", "SUCCESS", start=0, end=2000, tasks=done))
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "run 7: RUNNING" and lines[1].startswith("  a: RUNNING")
+    assert [line.split()[0] for line in lines[2:]] == ["a:", "b:", "run"] and lines[-1] == "run 7: SUCCESS"
+
+
 def test_summary_status_and_output_text():
     v = view("TERMINATED", "FAILED", url="http://x/run/7",
              repairs=[RepairView(None, "ORIGINAL", 0, 9000, "FAILED", ["dedup"])])
@@ -112,3 +124,20 @@ def test_ctrl_c_on_a_terminal_asks_and_cancels(monkeypatch):
     code = follow(backend, "7", stream=out, stdin=Keys("y\n", tty=True), sleep=_interrupt_once())
     assert code == 1 and backend.canceled == ["7"]  # exit 0 only on SUCCESS
     assert "Cancel run 7? [y/N]" in out.getvalue() and "Run 7 of job: CANCELED" in out.getvalue()
+
+
+def test_a_run_body_listing_every_attempt_of_a_task_shows_the_task_once():
+    """Each attempt of a retried task is a task run of its own; whether runs/get lists them all or only the
+    latest, the run shows one line per task, from its latest attempt."""
+    from flowdef.operate.workspace import run_view
+
+    def entry(key, attempt, result, run_id):
+        return {"task_key": key, "run_id": run_id, "attempt_number": attempt, "start_time": 1000 * (attempt + 1),
+                "end_time": 1000 * (attempt + 2), "state": {"life_cycle_state": "TERMINATED", "result_state": result}}
+
+    body = {"run_id": 1, "state": {"life_cycle_state": "TERMINATED", "result_state": "SUCCESS"},
+            "tasks": [entry("a", 0, "FAILED", 11), entry("b", 0, "SUCCESS", 12), entry("a", 2, "SUCCESS", 14),
+                      entry("a", 1, "FAILED", 13)]}
+    view = run_view(body, "job", {})
+    assert [(t.task_key, t.state, t.attempts, t.task_run_id) for t in view.tasks] == [
+        ("a", "SUCCESS", 3, 14), ("b", "SUCCESS", 1, 12)]

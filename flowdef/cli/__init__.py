@@ -68,7 +68,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
         module = importlib.import_module(f"flowdef.cli.{name}")
         p = sub.add_parser(getattr(module, "NAME", name), help=module.HELP, description=module.HELP)
         module.add_arguments(p)
-        p.set_defaults(_run=module.run)
+        p.set_defaults(_run=module.run, _teardown=getattr(module, "TEARDOWN", True))
     return parser
 
 
@@ -95,13 +95,21 @@ def _command_in(argv: list[str]) -> str | None:
     return None
 
 
+# Whether the process may end without the interpreter's teardown once main() returned (``python -m flowdef``):
+# set by commands that hold no resource but memory (TEARDOWN = False in their module).  Freeing a monorepo's
+# objects one by one at exit costs ~0.2 s of a 0.8 s validate; the OS takes the memory back at once.
+skip_teardown = False
+
+
 def main(argv: list[str] | None = None) -> int:
+    global skip_teardown
     args_in = sys.argv[1:] if argv is None else argv
     parser = build_parser([*args_in])  # not list(): the `list` command module shadows it here
     try:
         args = parser.parse_args(args_in)
     except SystemExit as exc:  # argparse exits 2 on usage errors and 0 on --help
         return int(exc.code or 0)
+    skip_teardown = not getattr(args, "_teardown", True)
     from flowdef.cli._common import UsageError
     from flowdef.errors import ConfigError
     from flowdef.load.project import UnknownTargetError

@@ -7,7 +7,8 @@ import sys
 
 from flowdef.diagnostics import Diagnostic, format_github, format_json, format_text
 from flowdef.load.loader import LoadedProject
-from flowdef.load.project import Project, open_project
+from flowdef.load.config import ProjectConfig, Target
+from flowdef.load.project import Project, open_config, open_project
 from flowdef.model.spec import JobSpec
 
 
@@ -28,7 +29,19 @@ def project(args) -> Project:
     """
     enter(args)
     return open_project(config_path=getattr(args, "config", None), target=getattr(args, "target", None),
-                        paths=list(getattr(args, "paths", None) or []) or None)
+                        paths=paths(args))
+
+
+def paths(args) -> list[str] | None:
+    """The pipeline modules or folders named on the command line, None for the config's."""
+    return list(getattr(args, "paths", None) or []) or None
+
+
+def config_and_target(args) -> tuple[ProjectConfig, Target]:
+    """Like :func:`project`, without loading the pipelines (``validate`` and ``compile`` load them on every
+    core: :mod:`flowdef.validate.parallel`)."""
+    enter(args)
+    return open_config(config_path=getattr(args, "config", None), target=getattr(args, "target", None))
 
 
 def emit(diags: list[Diagnostic], fmt: str, stream=None) -> None:

@@ -11,9 +11,10 @@ from pathlib import Path
 import argparse
 
 from flowdef.cli._args import add_format, add_paths, add_target
-from flowdef.cli._common import emit, project
+from flowdef.cli._common import config_and_target, emit, paths
 from flowdef.diagnostics import has_errors, summary
 
+TEARDOWN = False  # holds nothing but memory: the process may end without freeing it (flowdef.__main__)
 HELP = "write Jobs API 2.2 payloads (and rendered SQL) per job"
 
 
@@ -27,30 +28,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def outputs(proj, target, config) -> dict[str, str]:
     """Relative file name -> content for every job of the project."""
-    from flowdef.compile.compiler import compile_job, to_json
+    from flowdef.compile.compiler import compile_files
 
-    files: dict[str, str] = {}
-    for job in sorted(proj.jobs, key=lambda j: j.key):
-        compiled = compile_job(job, target, config)
-        files[f"{job.key}.json"] = to_json(compiled.payload)
-        if compiled.deploy_time:  # what deploy fills in (ADR 0004): the payload alone is an exact jobs/create body
-            files[f"{job.key}.deploy.json"] = to_json(dict(compiled.deploy_time))
-        for task_key, sql in compiled.sql:
-            files[f"{job.key}/{task_key}.sql"] = sql
-    return files
+    return compile_files(proj.jobs, target, config)
 
 
 def run(args) -> int:
-    opened = project(args)
-    config, target, proj = opened.config, opened.target, opened.loaded
-    from flowdef.validate import validate_project
+    config, target = config_and_target(args)
+    from flowdef.validate.parallel import check_project
 
-    diags = validate_project(proj, target)
+    checked = check_project(config, target, paths(args), compile=True)
+    diags = list(checked.diagnostics)
     emit(diags, args.format)
-    if has_errors(diags):
+    if has_errors(diags) or checked.files is None:
         print(f"compile failed: {summary(diags)}; nothing written", file=sys.stderr)
         return 1
-    files = outputs(proj, target, config)
+    files = checked.files
     out = Path(args.out)
     if args.check:
         return _check(out, files)
@@ -70,7 +63,7 @@ def run(args) -> int:
         print(f"error: cannot write the compiled files to {out}/: {exc.strerror or exc} ({exc.filename}); "
               "choose another --out folder", file=sys.stderr)
         return 1
-    print(f"compiled {len(proj.jobs)} jobs for target {target.name} into {out}/ "
+    print(f"compiled {checked.jobs} jobs for target {target.name} into {out}/ "
           f"({len(files)} files, {written} changed)")
     return 0
 

@@ -8,9 +8,10 @@ import time
 import argparse
 
 from flowdef.cli._args import add_format, add_paths, add_target
-from flowdef.cli._common import emit, project
+from flowdef.cli._common import config_and_target, emit, paths
 from flowdef.diagnostics import has_errors, summary
 
+TEARDOWN = False  # holds nothing but memory: the process may end without freeing it (flowdef.__main__)
 HELP = "check the job definitions: every problem, with file and line"
 
 
@@ -23,19 +24,18 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args) -> int:
     start = time.perf_counter()
-    opened = project(args)
-    target, proj = opened.target, opened.loaded
-    from flowdef.validate import validate_project
+    config, target = config_and_target(args)
+    from flowdef.validate.parallel import check_project
 
-    diags = validate_project(proj, target)
+    checked = check_project(config, target, paths(args))
+    diags = list(checked.diagnostics)
     emit(diags, args.format)
     failed = has_errors(diags) or (args.strict and bool(diags))
     if args.format == "text":
-        tasks = sum(len(j.tasks) for j in proj.jobs)
         took = time.perf_counter() - start
         verdict = "failed" if failed else "ok"
         print(
-            f"{verdict}: {len(proj.jobs)} job{'s' * (len(proj.jobs) != 1)}, {tasks} tasks, target "
+            f"{verdict}: {checked.jobs} job{'s' * (checked.jobs != 1)}, {checked.tasks} tasks, target "
             f"{target.name}: {summary(diags)} ({took:.2f}s)",
             file=sys.stderr if failed else sys.stdout,
         )

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import orjson
@@ -289,3 +290,24 @@ def compile_job(job: JobSpec, target: Target, config: ProjectConfig, *, render_s
         sql=tuple(sorted(sql.items())),
         deploy_time=tuple(deploy_time.items()),
     )
+
+
+def compile_files(jobs: Sequence[JobSpec], target: Target, config: ProjectConfig) -> dict[str, str]:
+    """What ``flowdef compile`` writes, relative file name -> content, in job-key order: per job
+    :func:`job_files`."""
+    files: dict[str, str] = {}
+    for job in sorted(jobs, key=lambda j: j.key):
+        files.update(job_files(job, target, config))
+    return files
+
+
+def job_files(job: JobSpec, target: Target, config: ProjectConfig) -> dict[str, str]:
+    """``<job>.json`` (the ``jobs/create`` body), ``<job>.deploy.json`` when deploy fills in values only the
+    workspace knows (ADR 0004) and the rendered SQL files ``<job>/<task>.sql``."""
+    compiled = compile_job(job, target, config)
+    files = {f"{job.key}.json": to_json(compiled.payload)}
+    if compiled.deploy_time:  # the payload alone is an exact jobs/create body
+        files[f"{job.key}.deploy.json"] = to_json(dict(compiled.deploy_time))
+    for task_key, sql in compiled.sql:
+        files[f"{job.key}/{task_key}.sql"] = sql
+    return files

@@ -21,15 +21,17 @@ import re
 
 # One regex finds what matters to markers: quoted text, comments and ``${...}`` (skipped whole, they never hold
 # a marker) and colons; the text between two finds is plain code, and its last word or character is what a colon
-# right after it sees.  Python's regex engine jumps between the finds' first characters, so a file costs little.
+# right after it sees.  Every alternative starts with a literal character, so the regex engine skips to the next
+# of those characters at C speed instead of trying each alternative at every offset.
 _FIND = re.compile(r"""
-      (?P<quoted> '(?:[^'\\]|\\(?:.|\Z)|'')*(?:'|\Z)
-                | "(?:[^"\\]|\\(?:.|\Z)|"")*(?:"|\Z)
-                | `(?:[^`]|``)*(?:`|\Z) )
-    | (?P<comment> --[^\n]* | /\*.*?(?:\*/|\Z) )
-    | (?P<var> \$\{[^}]*(?:\}|\Z) )
-    | (?P<cast> :: )
-    | (?P<colon> : (?P<marker> [A-Za-z_][A-Za-z0-9_]* | `(?:[^`]|``)+` )? )
+      '(?:[^'\\]|\\(?:.|\Z)|'')*(?:'|\Z)          # quoted text: strings, and backquoted identifiers
+    | "(?:[^"\\]|\\(?:.|\Z)|"")*(?:"|\Z)
+    | `(?:[^`]|``)*(?:`|\Z)
+    | --[^\n]*                                    # comments
+    | /\*.*?(?:\*/|\Z)
+    | \$\{[^}]*(?:\}|\Z)                          # variable substitution
+    | ::                                          # a cast
+    | :(?P<marker> [A-Za-z_][A-Za-z0-9_]* | `(?:[^`]|``)+` )?   # a marker, a JSON path or a stray colon
 """, re.VERBOSE | re.DOTALL)
 _WORD_END = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
@@ -57,13 +59,14 @@ def sql_markers(sql: str) -> list[tuple[str, int]]:
             if plain:
                 before = plain
         end = m.end()
-        if m.lastgroup == "comment":
+        found = m.group(0)
+        if found[0] in "-/":  # a comment is no code
             continue
         name = m.group("marker")
         if name is not None and _operand_may_start(before):
             out.append((name.strip("`"), start))
         # (after a JSON path ``raw:customer.id`` or a stray colon, the path's first word is what comes before)
-        before = m.group(0)
+        before = found
     return out
 
 

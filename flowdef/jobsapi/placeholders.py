@@ -59,20 +59,25 @@ def parse_placeholder(value: Any) -> tuple[str, str] | None:
 def placeholders(payload: Any) -> list[Placeholder]:
     """Every placeholder in a payload, in document order (dict keys sorted)."""
     found: list[Placeholder] = []
+    path: list[str | int] = []  # where the walk is; copied only for a placeholder found
 
-    def walk(value: Any, path: tuple) -> None:
+    def walk(value: Any) -> None:
         if isinstance(value, dict):
             for k in sorted(value):
-                walk(value[k], (*path, k))
+                path.append(k)
+                walk(value[k])
+                path.pop()
         elif isinstance(value, list):
             for i, item in enumerate(value):
-                walk(item, (*path, i))
-        else:
+                path.append(i)
+                walk(item)
+                path.pop()
+        elif isinstance(value, str) and value.startswith("${flowdef."):
             parsed = parse_placeholder(value)
             if parsed is not None:
-                found.append(Placeholder(path, *parsed))
+                found.append(Placeholder(tuple(path), *parsed))
 
-    walk(payload, ())
+    walk(payload)
     return found
 
 

@@ -116,6 +116,19 @@ class DuplicateKeyCache:
         self._dirty = True
         return found
 
+    @property
+    def used(self) -> dict[str, list[Any]]:
+        """The entries this run looked up or computed (what :meth:`save` writes): a worker process hands them to
+        the process that saves, with :meth:`add`."""
+        return dict(self._used)
+
+    def add(self, used: dict[str, list[Any]]) -> None:
+        """Take over entries another process (a share of a parallel load) looked up or computed."""
+        for key, entry in used.items():
+            if self._entries.get(key) != entry:
+                self._dirty = True
+            self._used[key] = entry
+
     def save(self) -> None:
         """Write the cache if anything changed (atomically: a concurrent run sees the old or the new file).  Only
         the modules of this run are kept, so deleted or renamed modules do not pile up."""

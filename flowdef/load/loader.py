@@ -14,6 +14,7 @@ import os
 import re
 import sys
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 
 from flowdef._frozen import frozen
@@ -52,8 +53,9 @@ def discover(config: ProjectConfig, paths: list[str] | None = None) -> tuple[lis
     problems: list[Diagnostic] = []
     for raw in paths or list(config.pipelines):
         p = Path(raw)
-        if not p.is_absolute():
-            p = (Path.cwd() / p) if (Path.cwd() / p).exists() else (config.root / p)
+        if not p.is_absolute():  # the config's folders are relative to the project root, paths given to the
+            # command relative to the current folder (or else the root)
+            p = (Path.cwd() / p) if paths and (Path.cwd() / p).exists() else (config.root / p)
         if p.is_dir():
             for f in sorted(p.rglob("*.py")):
                 if "__pycache__" in f.parts or any(part.startswith(".") for part in f.relative_to(p).parts):
@@ -164,10 +166,21 @@ def _real(filename: str) -> Path:
 
 
 def load(config: ProjectConfig, paths: list[str] | None = None) -> LoadedProject:
-    files, diags = discover(config, paths)
-    jobs: list[JobSpec] = []
-    pipeline_files = frozenset(str(f) for f in files)
+    files, problems = discover(config, paths)
     literal_keys = DuplicateKeyCache(config.root)
+    loaded = load_files(config, files, literal_keys, problems=problems)
+    literal_keys.save()
+    return loaded
+
+
+def load_files(config: ProjectConfig, files: list[Path], literal_keys: DuplicateKeyCache, *,
+               pipeline_files: frozenset[str] | None = None, problems: Sequence[Diagnostic] = ()) -> LoadedProject:
+    """Import ``files`` (as :func:`discover` found them) in order and collect their jobs.  ``pipeline_files`` are
+    all the project's pipeline modules when ``files`` are only some of them (a share of a parallel load)."""
+    jobs: list[JobSpec] = []
+    diags = list(problems)
+    if pipeline_files is None:
+        pipeline_files = frozenset(str(f) for f in files)
     for path in files:
         name, entry = _module_name(path, config.root)
         if not sys.path or sys.path[0] != entry:
@@ -203,7 +216,6 @@ def load(config: ProjectConfig, paths: list[str] | None = None) -> LoadedProject
                 job.location is None or _real(job.location.file) == path)
             if mine:  # each Job registers once, when it is created: no job is seen twice
                 jobs.append(job.to_model(module=name))
-    literal_keys.save()
     return LoadedProject(config=config, jobs=tuple(jobs), diagnostics=tuple(diags), files=tuple(files))
 
 

@@ -41,10 +41,17 @@ def open_project(
 
     ``paths`` narrows loading to some pipeline modules or folders (default: the config's ``pipelines``).
     """
+    config, chosen = open_config(start, config_path=config_path, target=target)
+    return Project(config=config, target=chosen, loaded=load(config, list(paths) if paths else None))
+
+
+def open_config(start: Path | str | None = None, *, config_path: Path | str | None = None,
+                target: str | None = None) -> tuple[ProjectConfig, Target]:
+    """The project config and the chosen target, the pipelines not loaded yet."""
     config = load_config(Path(start) if start is not None else Path.cwd(),
                          Path(config_path) if config_path is not None else None)
     try:
         chosen = config.target(target)
     except ConfigError as exc:
         raise UnknownTargetError(str(exc), file=exc.file, line=exc.line) from None
-    return Project(config=config, target=chosen, loaded=load(config, list(paths) if paths else None))
+    return config, chosen

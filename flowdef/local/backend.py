@@ -68,11 +68,13 @@ class OperateLocalBackend:
 
     ``start_run`` records the run; the first ``get_run`` (the CLI following it) drives it in a thread of this
     process, so ``run`` costs one process.  A run nobody follows (``--no-wait``) is handed at exit to a detached
-    ``python -m flowdef.local _drive RUN`` process.  A process that ends while its thread still drives a run
-    leaves it interrupted (recorded as such by the next command; repairable).
+    ``python -m flowdef.local _drive RUN`` process.  Ctrl-C while following cancels the run (its cleanup tasks
+    still run); a process killed while its thread drives a run leaves it interrupted (recorded as such by the
+    next command; repairable).
     """
 
     poll_interval = 0.05
+    runs_here = True  # the runs this command starts are driven by its own threads
 
     def __init__(self, project: Any) -> None:
         from flowdef.local.isolation import warm_up
@@ -204,7 +206,7 @@ def run_view(engine: Engine, run_id: int) -> Any:
     row = engine.records.row(run_id)
     if row is None:
         raise _backend_error(f"no run {run_id} in {engine.data_dir}")
-    run = engine.records.load(run_id)
+    run = engine.records.snapshot(row)  # the same moment as the row's state and result
     active = row["state"] in ("QUEUED", "RUNNING")
     tasks = []
     for record in run.tasks if run is not None else []:

@@ -134,7 +134,7 @@ class Engine:
         row = self.records.row(run_id)
         if row is None:
             raise RunRefused(f"no run {run_id}")
-        run = self.records.load(run_id)
+        run = self.records.snapshot(row)
         if run is None or row["state"] in ("QUEUED", "RUNNING"):
             raise RunRefused(f"run {run_id} is still active; repair it once it has ended")
         job = self.jobs(row["job"])
@@ -285,7 +285,7 @@ class Engine:
         row = self.records.row(run_id)
         if row is None:
             raise RunRefused(f"no run {run_id} in {self.data_dir}")
-        run = self.records.load(run_id)
+        run = self.records.snapshot(row)
         tasks = []
         for record in run.tasks if run is not None else []:
             tasks.append({

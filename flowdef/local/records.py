@@ -176,7 +176,12 @@ class Records:
         return [dict(zip(names, r)) for r in cur.fetchall()]
 
     def load(self, run_id: int) -> Any:
-        row = self.row(run_id)
+        return self.snapshot(self.row(run_id))
+
+    @staticmethod
+    def snapshot(row: dict[str, Any] | None) -> Any:
+        """The run machine stored in ``row``: read with the row's other columns in one query, so the state and
+        the machine never come from two different moments (a driver saving in between)."""
         if row is None or row["snapshot"] is None:
             return None
         return pickle.loads(row["snapshot"])  # noqa: S301 - our own file, written by save()

@@ -29,6 +29,9 @@ class Backend(Protocol):
 
     #: seconds between two polls while following a run (``FLOWDEF_POLL_INTERVAL`` overrides it)
     poll_interval: float
+    #: True when this process itself runs the jobs (the local engine): a run cannot outlive the command, so
+    #: stopping to follow it cancels it (a workspace's runs go on)
+    runs_here: bool
 
     def start_run(self, job_key: str, params: Mapping[str, str], only: Sequence[str] | None,
                   idempotency_token: str) -> str:

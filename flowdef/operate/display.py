@@ -120,9 +120,16 @@ class LiveDisplay:
 
     def _append(self, view: RunView) -> None:
         state = view.result or view.state
-        if state != self.run_state:
-            self.run_state = state
+        changed = state != self.run_state
+        self.run_state = state
+        if changed and not view.finished:  # a run starts before its tasks change ...
             print(f"run {view.run_id}: {state}", file=self.stream)
+        self._append_tasks(view)
+        if changed and view.finished:  # ... and ends after them
+            print(f"run {view.run_id}: {state}", file=self.stream)
+        self.stream.flush()
+
+    def _append_tasks(self, view: RunView) -> None:
         for t in view.tasks:
             key = (t.state, t.attempts)
             if self.seen.get(t.task_key) == key:
@@ -139,7 +146,6 @@ class LiveDisplay:
             if t.error and t.state in FAILED_STATES:
                 bits.append(f"- {t.error}")
             print(" ".join(bits), file=self.stream)
-        self.stream.flush()
 
     def close(self) -> None:
         self.drawn = 0

@@ -63,6 +63,14 @@ def follow(backend: Backend, run_id: str, *, fmt: str = "text", stream: IO[str] 
             if canceled:
                 print(f"\nstopped following run {run_id}; it is being canceled", file=stream)
                 return 130
+            if getattr(backend, "runs_here", False):  # the run cannot outlive this process: end it cleanly
+                backend.cancel(run_id)
+                canceled = True
+                print(f"\ncanceling run {run_id}: this process runs it (cleanup tasks still run; Ctrl-C again to "
+                      f"stop at once, `flowdef repair {run_id} --failed` later reruns what did not finish)...",
+                      file=stream)
+                display.drawn = 0
+                continue
             if getattr(stdin, "isatty", lambda: False)():
                 if _ask(f"Cancel run {run_id}?", stdin, stream):
                     backend.cancel(run_id)

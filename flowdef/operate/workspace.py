@@ -22,6 +22,7 @@ _MERGED = ("tasks", "iterations", "repair_history", "job_parameters", "job_clust
 
 class WorkspaceBackend:
     poll_interval = 5.0
+    runs_here = False  # the workspace runs the jobs: a run goes on without this process
 
     def __init__(self, ws: Any, *, project: str, target: str) -> None:
         self.ws = ws
@@ -212,6 +213,17 @@ def _error(state: Mapping[str, Any]) -> str | None:
     return None
 
 
+def _latest_attempts(tasks: Any) -> list[Mapping[str, Any]]:
+    """One entry per task key, its latest attempt: each attempt of a retried task is a task run of its own
+    (``attempt_number`` 0, 1, ...), and a ``runs/get`` body may list every one of them."""
+    latest: dict[str, Mapping[str, Any]] = {}
+    for t in tasks:
+        seen = latest.get(t["task_key"])
+        if seen is None or int(t.get("attempt_number") or 0) >= int(seen.get("attempt_number") or 0):
+            latest[t["task_key"]] = t
+    return list(latest.values())  # in the order the keys first appeared
+
+
 def run_view(body: Mapping[str, Any], job_key: str | None, iterations: Mapping[str, list],
              task_key_of: Callable[[Any], str] = str) -> RunView:
     """A ``runs/get`` (or ``runs/list`` item) body as a :class:`RunView`."""
@@ -221,7 +233,7 @@ def run_view(body: Mapping[str, Any], job_key: str | None, iterations: Mapping[s
     if life == "INTERNAL_ERROR" and state.get("result_state"):
         life = "TERMINATED"  # how the service reports a failed run; the result says FAILED
     tasks = []
-    for t in body.get("tasks") or ():
+    for t in _latest_attempts(body.get("tasks") or ()):
         ts = t.get("state") or {}
         view = TaskView(task_key=t["task_key"], state=_task_state(ts), attempts=_attempts(t),
                         start=t.get("start_time") or None, end=t.get("end_time") or None, error=_error(ts),

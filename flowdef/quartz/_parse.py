@@ -15,6 +15,14 @@ from __future__ import annotations
 import datetime as _dt
 import re
 
+from ._sets import SetProblem, add_to_set
+from ._messages import (
+    DOW_RANGE,
+    NTH_PROBLEM,
+    fix_for,
+    too_few_fields_message,
+    warnings_of,
+)
 from ._common import (
     ALL_SPEC,
     DAY_NAMES,
@@ -36,14 +44,6 @@ from ._common import (
 _MONTHS = {name: i + 1 for i, name in enumerate(MONTH_NAMES)}
 _DAYS = {name: i + 1 for i, name in enumerate(DAY_NAMES)}
 
-# Largest year value worth storing: Quartz gives up at year 2999 at the latest, so every
-# value above this behaves the same ("never reached").
-_YEAR_CAP = 3001
-
-_FORMAT_HINT = (
-    "a Quartz cron expression has 6 or 7 space-separated fields: "
-    "seconds minutes hours day-of-month month day-of-week [year], e.g. '0 30 2 ? * MON-FRI'"
-)
 
 _L_OFFSET_RE = None
 
@@ -90,16 +90,6 @@ def _java_parse_int(s: str) -> int | None:
     if value < INT_MIN or value > INT_MAX:
         return None
     return value
-
-
-def _jrem(a: int, b: int) -> int:
-    """Java's ``%`` (the result has the sign of the dividend)."""
-    r = abs(a) % abs(b)
-    return -r if a < 0 else r
-
-
-def _wrap_int(v: int) -> int:
-    return (v - INT_MIN) % 2**32 + INT_MIN
 
 
 class ParsedFields:
@@ -164,13 +154,13 @@ class _Parser:
 
     def char_at(self, field: int, s: str, i: int) -> str:
         if i >= len(s):
-            raise self.fail(field, f"'{s}' ends too early", _fix_for(field))
+            raise self.fail(field, f"'{s}' ends too early", fix_for(field))
         return s[i]
 
     def parse_int(self, field: int, text: str, what: str) -> int:
         value = _java_parse_int(text)
         if value is None:
-            raise self.fail(field, f"'{text}' is not a valid {what}", _fix_for(field))
+            raise self.fail(field, f"'{text}' is not a valid {what}", fix_for(field))
         return value
 
     def get_value(self, field: int, v: int, s: str, i: int) -> tuple[int, int]:
@@ -186,7 +176,7 @@ class _Parser:
         pos = i if i < len(s) else i + 1
         value = _java_parse_int(digits)
         if value is None:
-            raise self.fail(field, f"the number '{digits}' is too large", _fix_for(field))
+            raise self.fail(field, f"the number '{digits}' is too large", fix_for(field))
         return value, pos
 
     # ------------------------------------------------------------ expression
@@ -234,11 +224,11 @@ class _Parser:
         self.item = ""
         self.field_token = ""
         if field <= DAY_OF_WEEK:
-            raise _Reject(_too_few_fields_message(self.text, len(tokens)), None)
+            raise _Reject(too_few_fields_message(self.text, len(tokens)), None)
         if field <= YEAR:
             self.store("*", YEAR)
         self.check_day_fields()
-        self.collect_warnings()
+        self.f.warnings.extend(warnings_of(self.f, self.max_year))
         return self.f
 
     def check_day_fields(self) -> None:
@@ -282,42 +272,6 @@ class _Parser:
             "(Quartz does not support it): replace one of them with '?'",
             DAY_OF_MONTH,
         )
-
-    def collect_warnings(self) -> None:
-        f = self.f
-        dow = f.sets[DAY_OF_WEEK] - {NO_SPEC, ALL_SPEC}
-        if (f.nth_day_of_week or f.last_day_of_week) and len(dow) > 1:
-            kind = "'#'" if f.nth_day_of_week else "'L'"
-            f.warnings.append(
-                f"day-of-week field '{f.tokens[DAY_OF_WEEK]}': with {kind} Quartz only uses the "
-                f"smallest day ({DAY_NAMES[min(dow) - 1] if 1 <= min(dow) <= 7 else min(dow)}) and "
-                "ignores the others"
-            )
-        if f.nearest_weekday and not f.last_day_of_month:
-            dom = f.sets[DAY_OF_MONTH] - {NO_SPEC, ALL_SPEC}
-            if len(dom) > 1:
-                f.warnings.append(
-                    f"day-of-month field '{f.tokens[DAY_OF_MONTH]}': with 'W' Quartz only uses the "
-                    f"smallest day ({min(dom)}) and ignores the others"
-                )
-        for field in range(7):
-            if not (f.sets[field] - {NO_SPEC, ALL_SPEC}) and not (
-                field == DAY_OF_MONTH and f.last_day_of_month
-            ):
-                if NO_SPEC in f.sets[field]:
-                    continue
-                token = f.tokens[field] if field < len(f.tokens) else "*"
-                f.warnings.append(
-                    f"{FIELD_NAMES[field]} field '{token}' selects no value: Quartz accepts it "
-                    "but fails when computing fire times"
-                )
-        years = f.sets[YEAR] - {ALL_SPEC}
-        if years and len(f.tokens) > YEAR:
-            if max(years) < 1970 or min(years) > self.max_year:
-                f.warnings.append(
-                    f"year field '{f.tokens[YEAR]}': no year between 1970 and {self.max_year}, "
-                    "so the schedule never fires"
-                )
 
     # -------------------------------------------------------------- one item
     def store(self, s: str, field: int) -> None:
@@ -428,7 +382,7 @@ class _Parser:
             else:
                 self.check_next(i, s, val, field)
             return
-        raise self.fail(field, f"unexpected character '{c}'", _fix_for(field))
+        raise self.fail(field, f"unexpected character '{c}'", fix_for(field))
 
     def store_name(self, s: str, i: int, field: int) -> None:
         if field not in (MONTH, DAY_OF_WEEK):
@@ -441,46 +395,46 @@ class _Parser:
             raise self.fail(
                 field,
                 f"'{s}' is not allowed here (names are only allowed in the month and day-of-week fields)",
-                _fix_for(field),
+                fix_for(field),
             )
         if len(s) < i + 3:
-            raise self.fail(field, f"'{s}' is not a valid name", _fix_for(field))
+            raise self.fail(field, f"'{s}' is not a valid name", fix_for(field))
         sub = s[i : i + 3]
         end = -1
         tail = i + 3
         if field == MONTH:
             start = _MONTHS.get(sub, 0)
             if start <= 0:
-                raise self.fail(field, f"'{sub}' is not a month name", _fix_for(field))
+                raise self.fail(field, f"'{sub}' is not a month name", fix_for(field))
             if len(s) > i + 3:
                 if s[i + 3] == "-":
                     i += 4
                     if len(s) < i + 3:
-                        raise self.fail(field, f"'{s}' is not a valid month range", _fix_for(field))
+                        raise self.fail(field, f"'{s}' is not a valid month range", fix_for(field))
                     sub = s[i : i + 3]
                     end = _MONTHS.get(sub, 0)
                     if end <= 0:
-                        raise self.fail(field, f"'{sub}' is not a month name", _fix_for(field))
+                        raise self.fail(field, f"'{sub}' is not a month name", fix_for(field))
                     tail = i + 3
         else:
             start = _DAYS.get(sub, -1)
             if start < 0:
-                raise self.fail(field, f"'{sub}' is not a day name", _fix_for(field))
+                raise self.fail(field, f"'{sub}' is not a day name", fix_for(field))
             if len(s) > i + 3:
                 c = s[i + 3]
                 if c == "-":
                     i += 4
                     if len(s) < i + 3:
-                        raise self.fail(field, f"'{s}' is not a valid day range", _fix_for(field))
+                        raise self.fail(field, f"'{s}' is not a valid day range", fix_for(field))
                     sub = s[i : i + 3]
                     end = _DAYS.get(sub, -1)
                     if end < 0:
-                        raise self.fail(field, f"'{sub}' is not a day name", _fix_for(field))
+                        raise self.fail(field, f"'{sub}' is not a day name", fix_for(field))
                     tail = i + 3
                 elif c == "#":
                     nth = _java_parse_int(s[i + 4 :])
                     if nth is None or nth < 1 or nth > 5:
-                        raise self.fail(field, *_NTH_PROBLEM)
+                        raise self.fail(field, *NTH_PROBLEM)
                     self.f.nth_day_of_week = nth
                     tail = len(s)
                 elif c == "L":
@@ -508,7 +462,7 @@ class _Parser:
         if c == "L":
             if field == DAY_OF_WEEK:
                 if val < 1 or val > 7:
-                    raise self.fail(field, *_DOW_RANGE)
+                    raise self.fail(field, *DOW_RANGE)
                 self.f.last_day_of_week = True
             else:
                 raise self.fail(
@@ -516,7 +470,7 @@ class _Parser:
                     f"'{s}': 'nL' is only allowed in day-of-week (e.g. '6L' = last Friday)",
                     "for the last day of the month use 'L', for n days before it 'L-n'"
                     if field == DAY_OF_MONTH
-                    else _fix_for(field),
+                    else fix_for(field),
                 )
             self.f.sets[field].add(val)
             self.ignored_tail(field, s, i + 1)
@@ -528,7 +482,7 @@ class _Parser:
                 raise self.fail(
                     field,
                     f"'{s}': 'W' (nearest weekday) is only allowed in day-of-month",
-                    _fix_for(field),
+                    fix_for(field),
                 )
             if val > 31:
                 raise self.fail(field, f"'{val}W': there is no day {val}", "use a day between 1 and 31, e.g. '15W'")
@@ -545,12 +499,12 @@ class _Parser:
                 raise self.fail(
                     field,
                     f"'{s}': '#' (n-th weekday of the month) is only allowed in day-of-week",
-                    _fix_for(field),
+                    fix_for(field),
                 )
             i += 1
             nth = _java_parse_int(s[i:])
             if nth is None or nth < 1 or nth > 5:
-                raise self.fail(field, *_NTH_PROBLEM)
+                raise self.fail(field, *NTH_PROBLEM)
             self.f.nth_day_of_week = nth
             if val < 1 or val > 7:
                 self.warn(field, f"{val} is not a day of the week (1-7), so this never fires")
@@ -620,141 +574,12 @@ class _Parser:
             self.warn(field, f"Quartz reads '{val}-{end}/0' as just {val}")
         self.add(val, end, incr, field)
 
-    # ------------------------------------------------------------- addToSet
     def add(self, val: int, end: int, incr: int, field: int) -> None:
-        values = self.f.sets[field]
-        if field in (SECOND, MINUTE):
-            if (val < 0 or val > 59 or end > 59) and val != ALL_SPEC:
-                raise self.fail(field, *_range_problem(field, val, end))
-        elif field == HOUR:
-            if (val < 0 or val > 23 or end > 23) and val != ALL_SPEC:
-                raise self.fail(field, *_range_problem(field, val, end))
-        elif field == DAY_OF_MONTH:
-            if (val < 1 or val > 31 or end > 31) and val != ALL_SPEC and val != NO_SPEC:
-                raise self.fail(field, *_range_problem(field, val, end))
-        elif field == MONTH:
-            if (val < 1 or val > 12 or end > 12) and val != ALL_SPEC:
-                raise self.fail(field, *_range_problem(field, val, end))
-        elif field == DAY_OF_WEEK:
-            if (val == 0 or val > 7 or end > 7) and val != ALL_SPEC and val != NO_SPEC:
-                raise self.fail(field, *_range_problem(field, val, end))
+        try:
+            add_to_set(self.f.sets[field], field, val, end, incr, self.max_year)
+        except SetProblem as exc:
+            raise self.fail(field, exc.problem, exc.fix) from None
 
-        if (incr == 0 or incr == -1) and val != ALL_SPEC:
-            if field == YEAR and val > _YEAR_CAP:
-                val = _YEAR_CAP  # stands for every year Quartz never reaches
-            values.add(val if val != -1 else NO_SPEC)
-            return
-
-        start, stop = val, end
-        if val == ALL_SPEC and incr <= 0:
-            incr = 1
-            values.add(ALL_SPEC)
-        lo, hi = _BOUNDS[field] if field != YEAR else (1970, self.max_year)
-        if stop == -1:
-            stop = hi
-        if start == -1 or start == ALL_SPEC:
-            start = lo
-        modulus = -1
-        if stop < start:
-            if field == YEAR:
-                raise self.fail(
-                    field,
-                    f"the range {start}-{stop} runs backwards",
-                    f"write it as {stop}-{start}",
-                )
-            modulus = _WRAP[field]
-            stop += modulus
-        if field == YEAR:
-            self.add_years(start, stop, incr)
-            return
-        i = start
-        # Java int arithmetic: 'i += incr' may overflow for huge increments.
-        while i <= stop:
-            if modulus == -1:
-                values.add(i)
-            else:
-                i2 = _jrem(i, modulus)
-                if i2 == 0 and field in (MONTH, DAY_OF_WEEK, DAY_OF_MONTH):
-                    i2 = modulus
-                values.add(i2)
-            i = _wrap_int(i + incr)
-
-    def add_years(self, start: int, stop: int, incr: int) -> None:
-        values = self.f.sets[YEAR]
-        if stop >= INT_MAX:
-            raise self.fail(
-                YEAR,
-                f"the year range ends at {stop}, which makes Quartz loop forever",
-                "use years between 1970 and 2099",
-            )
-        # Only values up to _YEAR_CAP matter (Quartz stops by year 2999); stand-in for the rest.
-        i = start
-        while i <= stop:
-            if i > _YEAR_CAP:
-                values.add(_YEAR_CAP)
-                break
-            values.add(i)
-            nxt = i + incr
-            if nxt > INT_MAX:
-                # Java overflow: the loop continues from a negative number; those values can
-                # never match a real year, and the loop ends once it climbs above 'stop'.
-                nxt = _wrap_int(nxt)
-                while nxt <= stop and nxt < 0:
-                    values.add(nxt)
-                    nxt = _wrap_int(nxt + incr)
-                if nxt <= stop:
-                    i = nxt
-                    continue
-                break
-            i = nxt
-
-
-_BOUNDS = {
-    SECOND: (0, 59),
-    MINUTE: (0, 59),
-    HOUR: (0, 23),
-    DAY_OF_MONTH: (1, 31),
-    MONTH: (1, 12),
-    DAY_OF_WEEK: (1, 7),
-}
-_WRAP = {SECOND: 60, MINUTE: 60, HOUR: 24, MONTH: 12, DAY_OF_WEEK: 7, DAY_OF_MONTH: 31}
-
-_NTH_PROBLEM = (
-    "'#' must be followed by a number from 1 to 5 (the week of the month)",
-    "e.g. '6#3' for the third Friday",
-)
-_DOW_RANGE = (
-    "day-of-week values must be between 1 and 7 (1 = SUN, 7 = SAT)",
-    "e.g. '2' or 'MON'",
-)
-
-
-def _range_problem(field: int, val: int, end: int) -> tuple[str, str]:
-    lo, hi = _BOUNDS[field]
-    bad = val if (val < lo or val > hi) else end
-    if field == DAY_OF_WEEK:
-        return (
-            f"{bad} is not a day of the week (1-7, 1 = SUN ... 7 = SAT; Unix cron's 0 = Sunday is 1 here)",
-            "use 1-7 or SUN-SAT",
-        )
-    if field == MONTH:
-        return (f"{bad} is not a month (1-12)", "use 1-12 or JAN-DEC")
-    return (
-        f"{bad} is out of range ({FIELD_NAMES[field]} values are {lo}-{hi})",
-        f"use values between {lo} and {hi}",
-    )
-
-
-def _fix_for(field: int) -> str:
-    return {
-        SECOND: "seconds accept 0-59, lists '0,30', ranges '0-29', steps '0/15' and '*'",
-        MINUTE: "minutes accept 0-59, lists '0,30', ranges '0-29', steps '0/15' and '*'",
-        HOUR: "hours accept 0-23, lists '8,17', ranges '9-17', steps '0/2' and '*'",
-        DAY_OF_MONTH: "day-of-month accepts 1-31, lists, ranges, steps, '*', '?', 'L', 'L-n', 'LW' and 'nW' (e.g. '15W')",
-        MONTH: "month accepts 1-12 or JAN-DEC, lists, ranges, steps and '*'",
-        DAY_OF_WEEK: "day-of-week accepts 1-7 or SUN-SAT (1 = SUN), lists, ranges, '*', '?', 'nL' (e.g. '6L') and 'n#k' (e.g. '6#3')",
-        YEAR: "year accepts 1970-2099, lists, ranges, steps and '*'",
-    }[field]
 
 
 def _l_offset_re() -> re.Pattern[str]:
@@ -770,75 +595,6 @@ def _replace_field(text: str, field: int, value: str) -> str | None:
         return None
     parts[field] = value
     return " ".join(parts)
-
-
-def _too_few_fields_message(text: str, count: int) -> str:
-    if count == 5:
-        converted = unix_to_quartz(text)
-        msg = (
-            f"'{text.strip()}' has 5 fields, which looks like Unix cron; Quartz needs 6 or 7 fields "
-            "with seconds first and '?' in day-of-month or day-of-week (and numbers day-of-week 1 = Sunday)"
-        )
-        if converted:
-            msg += f": use '{converted}'"
-        else:
-            parts = text.split()
-            if parts[2] != "*" and parts[4] != "*":
-                msg += (
-                    "; Unix cron runs when EITHER the day of month or the day of week matches, which "
-                    "Quartz cannot express: pick one of them and put '?' in the other"
-                )
-        return msg
-    if count == 0:
-        return f"the expression is empty; {_FORMAT_HINT}"
-    return f"'{text.strip()}' has only {count} field{'s' if count != 1 else ''}; {_FORMAT_HINT}"
-
-
-def unix_to_quartz(text: str) -> str | None:
-    """Best-effort translation of a 5-field Unix cron expression to Quartz syntax."""
-    parts = text.split()
-    if len(parts) != 5:
-        return None
-    minute, hour, dom, month, dow = parts
-    if dow != "*":
-        converted = _unix_dow_to_quartz(dow)
-        if converted is None:
-            return None
-        dow = converted
-    if dom != "*" and dow != "*":
-        # Unix cron fires when EITHER matches; Quartz cannot express that.
-        return None
-    if dow == "*":
-        dow = "?"
-    else:
-        dom = "?"
-    return " ".join(["0", minute, hour, dom, month, dow])
-
-
-def _unix_dow_to_quartz(field: str) -> str | None:
-    out = []
-    for item in field.split(","):
-        step = ""
-        if "/" in item:
-            item, step = item.split("/", 1)
-            step = "/" + step
-        if item == "*":
-            out.append("*" + step)
-            continue
-        bounds = item.split("-")
-        conv = []
-        for b in bounds:
-            if b.isdigit() and 0 <= int(b) <= 7:
-                conv.append(str(int(b) % 7 + 1))
-            elif b.upper()[:3] in _DAYS and len(b) == 3:
-                conv.append(b.upper())
-            else:
-                return None
-        if len(conv) == 2 and conv[0].isdigit() and conv[1].isdigit() and int(conv[1]) < int(conv[0]):
-            # e.g. Unix '5-7' (Fri-Sun) -> Quartz '6-1' (wraps around, which Quartz supports)
-            pass
-        out.append("-".join(conv) + step)
-    return ",".join(out)
 
 
 def parse_fields(text: str) -> ParsedFields:

@@ -31,9 +31,18 @@ def validate_project(project: LoadedProject, target: Target, *, templates: bool 
 
 def validate(jobs: Sequence[JobSpec], config: ProjectConfig, target: Target, *,
              templates: bool = True) -> list[Diagnostic]:
-    diags: list[Diagnostic] = project_rules(jobs, config)
-    contexts = [JobContext(job, target, config) for job in jobs]  # one per job, shared by all rules
-    for ctx in contexts:
+    diags, facts = job_rules(jobs, config, target, templates=templates)
+    diags += project_rules(facts, config)
+    return sort_diagnostics(without_cascades(diags))
+
+
+def job_rules(jobs: Sequence[JobSpec], config: ProjectConfig, target: Target, *,
+              templates: bool = True) -> tuple[list[Diagnostic], list[jobrefs.JobFacts]]:
+    """The rules of each job on its own, and what the rules across jobs need of each (:func:`project_rules`)."""
+    diags: list[Diagnostic] = []
+    facts = []
+    for job in jobs:
+        ctx = JobContext(job, target, config)  # one per job, shared by all rules
         diags += structure.check(ctx)  # keys, graph, every task's rules and its kind's (flowdef.wire.kinds)
         diags += settings.check(ctx)  # job settings, notifications, permissions, raw fields
         diags += compute.check(ctx)  # environments, clusters, libraries, warehouses
@@ -43,12 +52,13 @@ def validate(jobs: Sequence[JobSpec], config: ProjectConfig, target: Target, *,
             from flowdef.validate import sql  # imports jinja2 only when SQL tasks are checked
 
             diags += sql.check(ctx)
-    diags += jobrefs.check(contexts)  # run-job tasks and job-completion triggers between jobs
-    return sort_diagnostics(without_cascades(diags))
+        facts.append(jobrefs.facts(ctx))
+    return diags, facts
 
 
-def project_rules(jobs: Sequence[JobSpec], config: ProjectConfig) -> list[Diagnostic]:
-    """Rules across jobs: unique names and keys, target parameters some job declares."""
+def project_rules(jobs: Sequence[jobrefs.JobFacts], config: ProjectConfig) -> list[Diagnostic]:
+    """Rules across jobs: unique names and keys, target parameters some job declares, references between jobs
+    (:mod:`.jobrefs`)."""
     diags = []
     by_name: dict[str, list] = {}
     by_key: dict[str, list] = {}
@@ -73,7 +83,7 @@ def project_rules(jobs: Sequence[JobSpec], config: ProjectConfig) -> list[Diagno
                     f"duplicate job key {key!r}; give each job a distinct key=...",
                     dup.location, job=dup.key,
                 ))
-    declared = {p.name for job in jobs for p in job.params}
+    declared = {name for job in jobs for name in job.params}
     for each in config.targets:  # every target, whichever is chosen: a typo waits for no deploy
         for name, _ in each.params:
             if jobs and name not in declared:
@@ -83,7 +93,7 @@ def project_rules(jobs: Sequence[JobSpec], config: ProjectConfig) -> list[Diagno
                     "fix the name in the project config or declare it in a Job(params=...)",
                     config.location("targets", each.name, "params", name),
                 ))
-    return diags
+    return diags + jobrefs.check(jobs)  # run-job tasks and job-completion triggers between jobs
 
 
 __all__ = ["diag", "validate", "validate_project"]
