@@ -1,4 +1,4 @@
-"""1000-task job, in process: flowdef build + validate + compile + json.dumps vs databricks-bundles build + as_dict.
+"""1000-task job, in process: flowdef build + validate + compile + to_json vs databricks-bundles build + as_dict.
 
     python benchmarks/bench_build.py [--runs 15]
 """
@@ -44,7 +44,7 @@ def main() -> int:
     print("1000-task job (500 chain + 500 fan-out, one parameter each), in process, median of", args.runs)
     print(f"{'tool':<58}{'min ms':>9}{'median ms':>11}{'max ms':>9}")
     rows = [
-        ("flowdef: build + validate + compile + json.dumps", ours),
+        ("flowdef: build + validate + compile + to_json (the file)", ours),
         ("databricks-bundles: build + as_dict (no validation)", theirs),
     ]
     for name, values in rows:

@@ -25,18 +25,16 @@ def flowdef_job(chain: int = 500, fan: int = 500) -> Job:
 
 
 def build_validate_compile(chain: int = 500, fan: int = 500) -> str:
-    """Everything a user's CI does with one job, in process: build, validate, compile, serialise."""
-    import json
-
-    from flowdef.compile.compiler import payload
+    """Everything a user's CI does with one job, in process: build, validate, compile, serialise (the text
+    ``flowdef compile`` writes for the job)."""
+    from flowdef.compile.compiler import payload, to_json
     from flowdef.diagnostics import has_errors
     from flowdef.validate import validate
 
     job = flowdef_job(chain, fan).to_model("bench")
     diags = validate([job], CONFIG, TARGET)
     assert not has_errors(diags), diags[:3]
-    # the request body as sent to jobs/create (compile's files use indent=2, which json does in pure Python)
-    return json.dumps(payload(job, TARGET, CONFIG), sort_keys=True)
+    return to_json(payload(job, TARGET, CONFIG))
 
 
 def bundles_as_dict(chain: int = 500, fan: int = 500) -> dict:

@@ -117,3 +117,116 @@ def test_every_kind_has_rules_that_run(tmp_path):
         kinds.BY_MODEL.clear()
         kinds.BY_MODEL.update(original_table)
     assert set(seen) == set(KIND_TYPES)
+
+
+def test_a_kind_that_needs_compute_lets_its_method_take_compute():
+    """Each DSL method types its shared options with one TypedDict of flowdef.dsl.declare (``**options:
+    Unpack[...]``); a kind that must name compute needs a method that takes ``compute=``."""
+    import inspect
+
+    from flowdef.dsl import declare
+
+    for entry in kinds.ENTRIES:
+        for method in entry.dsl:
+            if method in ("condition", "for_each", "raw_task"):
+                continue  # their options are spelled out: a condition and a for-each task run no code
+            options = [p for p in inspect.signature(getattr(Job, method)).parameters.values()
+                       if p.kind is p.VAR_KEYWORD]
+            assert options, f"Job.{method} takes no **options"
+            typed = str(options[0].annotation).removeprefix("Unpack[").removesuffix("]")
+            takes = getattr(declare, typed)
+            assert "depends_on" in takes.__optional_keys__, method
+            assert ("compute" in takes.__optional_keys__) >= entry.needs_compute, method
+
+
+# ---- where each kind's strings are (KindEntry.strings): walked by the reference and secret rules
+
+_NOT_STRINGS = {"bool", "bool | None", "int | None", "int", "TaskSpec | None"}  # numbers, flags, a nested task
+
+
+def _sample(cls: type, counter: list[int]):
+    """An instance of ``cls`` with a distinct marker (``/m<n>``: an absolute path, kept as is by the encoders) in
+    every place its field annotations allow a string, every other field at its default."""
+    import attrs
+
+    def marker() -> str:
+        counter[0] += 1
+        return f"/m{counter[0]}"
+
+    values = {}
+    for field in attrs.fields(cls):
+        annotation = str(field.type)
+        if annotation in _NOT_STRINGS:
+            if field.default is attrs.NOTHING:
+                values[field.name] = None  # ForEachTask.task: a nested task is walked as a task of its own
+            continue
+        if annotation in ("str", "str | None"):
+            values[field.name] = marker()
+        elif annotation.startswith("tuple[tuple[str,"):
+            values[field.name] = ((f"n{counter[0]}", marker()), (f"n{counter[0]}x", marker()))
+        elif annotation in ("tuple", "tuple[str, ...]"):
+            values[field.name] = (marker(), marker())
+        elif annotation == "tuple[Subscriber, ...]":
+            values[field.name] = (model_tasks.Subscriber(user_name=marker()),
+                                  model_tasks.Subscriber(destination_id=marker()))
+        elif annotation == "PowerBiModel | None":
+            values[field.name] = model_tasks.PowerBiModel(marker(), marker(), storage_mode=marker(),
+                                                          authentication_method=marker())
+        elif annotation == "tuple[PowerBiTable, ...]":
+            values[field.name] = (model_tasks.PowerBiTable(marker(), marker(), marker(), storage_mode=marker()),)
+        elif cls is model_tasks.RawTask:
+            values[field.name] = (("x_task", {"a": marker(), "b": [marker()]}), ("timeout_seconds", 5))
+        else:  # pragma: no cover - a new field type: teach this sample about it
+            raise AssertionError(f"{cls.__name__}.{field.name}: no sample for {annotation}")
+    return cls(**values)
+
+
+def test_every_field_of_a_kind_is_among_its_strings_or_said_to_be_something_else():
+    import attrs
+
+    for entry in kinds.ENTRIES:
+        listed = [f for f, _, _ in entry.strings]
+        assert len(listed) == len(set(listed)) and not set(listed) & set(entry.internal), entry.model.__name__
+        for field in attrs.fields(entry.model):
+            in_strings, internal = field.name in listed, field.name in entry.internal
+            plain = str(field.type) in _NOT_STRINGS
+            assert in_strings + internal + plain == 1, f"{entry.model.__name__}.{field.name}"
+
+
+def test_the_reference_rules_walk_every_string_of_every_kind():
+    """Every marker in a sample of each kind is found by kind_strings, except those of its internal fields."""
+    from flowdef.validate.references import walk
+    from flowdef.validate.references import kind_strings
+
+    for entry in kinds.ENTRIES:
+        kind = _sample(entry.model, [0])
+        every = {v for _, v, _ in walk(kind, "k") if v.startswith("/m")}
+        internal = {v for f in entry.internal for _, v, _ in walk(getattr(kind, f), "k") if v.startswith("/m")}
+        walked = {v for _, v, _, _ in kind_strings(kind, "tasks.t")}
+        assert every - internal <= walked, (entry.model.__name__, sorted(every - internal - walked))
+        assert not internal & walked, entry.model.__name__
+
+
+def test_the_paths_of_a_kinds_strings_are_where_the_payload_holds_them():
+    """Each string's path leads to it in the task's compiled JSON (function-task parameters become the entry
+    script's ``--param name=value`` arguments, and template variables never reach the payload)."""
+    import re
+
+    from flowdef.load.config import Target
+    from flowdef.model.spec import JobSpec, TaskSpec
+    from flowdef.validate.references import kind_strings, path_text
+
+    target = Target("t", root_path="/Workspace/r", warehouse_id="w")
+    for entry in kinds.ENTRIES:
+        kind = _sample(entry.model, [0])
+        task = TaskSpec("t", kind)
+        job = JobSpec("j", "j", tasks=(task,))
+        body = entry.encode(job, task, kind, target, lambda *a: {})
+        shapes = {f: shape for f, shape, _ in entry.strings}
+        for path, value, _, refs in kind_strings(kind, "tasks.t"):
+            if not refs or entry.model is model_tasks.FunctionTask:
+                continue
+            node = body
+            for part in re.findall(r"[^.\[\]]+|\[\d+\]", path_text(path).removeprefix("tasks.t.")):
+                node = node[int(part[1:-1])] if part.startswith("[") else node[part]
+            assert node == value, (entry.model.__name__, path_text(path), shapes)

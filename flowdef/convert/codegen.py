@@ -20,6 +20,7 @@ the job is never written (:class:`CodegenError` says what could not be expressed
 
 from __future__ import annotations
 
+import functools
 import keyword
 import re
 from typing import Any
@@ -27,6 +28,9 @@ from typing import Any
 import attrs
 
 from flowdef._frozen import frozen
+from flowdef.dsl.declare import options_of
+from flowdef.dsl.job import Job
+from flowdef.wire.kinds import BY_MODEL
 from flowdef.convert.pysource import Atom, Group, Kw, Node, Pair, Str, call, statement, string
 from flowdef.model.compute import ClusterSpec, Environment, ExistingCluster, JobCluster
 from flowdef.model.spec import JobSpec, RunIf, TaskSpec
@@ -40,24 +44,18 @@ from flowdef.model.tasks import (
 )
 
 _MARK = "\x00"  # brackets an expression's number while a string is split into text and typed references
-_ALL = ("depends_on", "run_if", "retry", "timeout", "compute", "libraries", "notifications", "health", "values",
-        "description", "disabled", "extra")
-_NO_COMPUTE = ("depends_on", "run_if", "retry", "timeout", "notifications", "health", "description", "disabled",
-               "extra")
-_METHOD = {
-    FunctionTask: "task", PythonFileTask: "python_file", NotebookTask: "notebook", SqlFileTask: "sql",
-    PythonWheelTask: "python_wheel", SparkJarTask: "spark_jar", SqlQueryTask: "sql_query", SqlAlertTask: "sql_alert",
-    SqlDashboardTask: "sql_dashboard", DbtTask: "dbt", PipelineTask: "pipeline", RunJobTask: "run_job",
-    ConditionTask: "condition", ForEachTask: "for_each", DashboardTask: "dashboard", AlertTask: "alert",
-    PowerBiTask: "power_bi", CleanRoomNotebookTask: "clean_room_notebook", RawTask: "raw_task",
-}
-# The options each DSL method takes (beyond its kind's own arguments).
-_OPTIONS = {
-    "task": _ALL, "python_file": _ALL, "notebook": _ALL, "python_wheel": _ALL, "spark_jar": _ALL,
-    "dbt": tuple(o for o in _ALL if o != "values"), "raw_task": tuple(o for o in _ALL if o != "extra"),
-    "condition": ("depends_on", "run_if", "description", "disabled", "extra"),
-    "for_each": ("depends_on", "run_if", "timeout", "notifications", "health", "description", "disabled", "extra"),
-}
+
+
+@functools.cache
+def _takes(method: str) -> frozenset[str]:
+    """The options the DSL method ``method`` takes (beyond its kind's own arguments), read from its signature."""
+    return options_of(getattr(Job, method))
+
+
+def _method(kind: Any) -> str:
+    """The DSL method that declares a kind (its entry in the kinds table)."""
+    entry = BY_MODEL.get(type(kind))
+    return entry.dsl[0] if entry is not None else "raw_task"
 
 
 def _needs_compute(kind: Any) -> bool:
@@ -415,7 +413,7 @@ class _Writer:
         if compute is not None:
             args.append(Kw("compute", self._compute_node(compute)))
         used = {repr(t.compute) for t in job.all_tasks()  # compute the compiler adds from the tasks themselves
-                if t.compute is not None and "compute" in _OPTIONS.get(_METHOD.get(type(t.kind), ""), _NO_COMPUTE)}
+                if t.compute is not None and "compute" in _takes(_method(t.kind))}
         used.add(repr(compute))
         envs = [e for e in job.environments if repr(e) not in used]
         clusters = [c for c in job.job_clusters if repr(c) not in used]
@@ -513,7 +511,7 @@ class _Writer:
 
     def _options(self, task: TaskSpec, method: str, values: dict[str, list[str]], job_compute: Any,
                  nested: bool = False) -> list[Node]:
-        allowed = _OPTIONS.get(method, _NO_COMPUTE)
+        allowed = _takes(method)
         out: list[tuple[str, Node]] = []
         extra = list(task.extra) if method != "raw_task" else []
         if task.depends_on:

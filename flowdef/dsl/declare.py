@@ -8,14 +8,19 @@ top-level task and returns its handle; a for-each handle records its nested task
     job.for_each("per_region", inputs=["eu", "us"]).notebook("process", "nb/region.py", params={"region": INPUT})
 
 take the same arguments.  Nested tasks have no ``depends_on`` / ``run_if`` (the for-each task has them).
+
+A method spells out its kind's own arguments and takes the shared options as ``**options``, typed by the
+TypedDict of the options that make sense for its kind (:class:`TaskOptions`, :class:`ComputeOptions`,
+:class:`CodeOptions`): type checkers and IDEs list and check them, and ``given`` refuses another one at run time.
 """
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+import sys
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, TypedDict
 
-from flowdef._check import report, show
+from flowdef._check import refuse_keywords, report, show
 from flowdef._location import Location, caller_location
 from flowdef.errors import DefinitionError
 from flowdef.model.tasks import (
@@ -25,6 +30,8 @@ from flowdef.model.tasks import (
 )
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing.Unpack for **kwargs is Python 3.12's; only type checkers read it
+
     from flowdef.model.compute import Compute, Library
     from flowdef.dsl.job import DependsOn, Job, TaskHandle
     from flowdef.model.spec import Retry, RunIf
@@ -141,9 +148,10 @@ def _vars(value: Any) -> dict[str, Any]:
 
 
 def json_copy(value: Any, what: str) -> Any:
-    """A detached, JSON-only copy of a raw value (raw settings are emitted verbatim, so they must be JSON)."""
+    """A detached, JSON-only copy of a raw value (raw settings are emitted verbatim, so they must be JSON: NaN
+    and infinities, which json would write as the non-JSON words ``NaN`` / ``Infinity``, are refused)."""
     try:
-        return json.loads(json.dumps(value))
+        return json.loads(json.dumps(value, allow_nan=False))
     except (TypeError, ValueError) as exc:
         raise DefinitionError(f"{what} must be JSON (dicts, lists, strings, numbers, booleans): {exc}",
                               code="FD601") from None
@@ -158,455 +166,233 @@ def raw_pairs(fields: Mapping[str, Any] | None, what: str) -> tuple[tuple[str, A
     return tuple((str(k), json_copy(v, f"{what}[{k!r}]")) for k, v in fields.items())
 
 
-# The options every task method shares (a method passes those it takes, by name: see ``_shared``).
-TASK_OPTIONS = ("depends_on", "run_if", "retry", "timeout", "compute", "libraries", "notifications", "health",
-                "values", "description", "disabled", "extra")
+class TaskOptions(TypedDict, total=False):
+    """The options every task method takes, by keyword, besides its kind's own arguments; each is checked where it
+    is written (``Job._spec``: a wrong type is an FD601 at that line).
+
+    ``depends_on``: the tasks this one runs after (task handles, condition branches such as ``check.true``, or task
+    keys); ``run_if``: when it runs given how they ended (:class:`RunIf`, default ``ALL_SUCCESS``); ``retry``:
+    ``Retry(...)`` or a number of retries; ``timeout``: seconds (0 = none); ``notifications``, ``health``: as for
+    the job; ``description``; ``disabled``: kept in the job but never run; ``extra``: Jobs API task fields flowdef
+    does not type (``{"environment_variables_key": ...}``), checked against the API schema."""
+
+    depends_on: DependsOn
+    run_if: RunIf | str | None
+    retry: Retry | int | None
+    timeout: int | None
+    notifications: Notifications | None
+    health: Health | None
+    description: str | None
+    disabled: bool
+    extra: Mapping[str, Any] | None
 
 
-# Each shared option's default in the task methods' signatures.  An option still at its default (the very same
-# object) is not passed on: ``_declare`` gives it the same default, and with no option given the task takes
-# ``Job._declare``'s short path.  Any other value, even an equal one (``disabled=0``, ``libraries=[]``), is
-# passed on and type-checked as before.
-_OPTION_DEFAULTS: dict[str, Any] = {name: None for name in TASK_OPTIONS}
-_OPTION_DEFAULTS.update(libraries=(), disabled=False)
-_OPTION_PAIRS = tuple(_OPTION_DEFAULTS.items())
+class ComputeOptions(TaskOptions, total=False):
+    """:class:`TaskOptions` and what a task that runs code on Spark compute takes: ``compute`` (an
+    ``Environment``, ``JobCluster``, ``ExistingCluster`` or ``ClusterSpec``; default: the job's) and
+    ``libraries`` (``[Library.pypi("x==1"), Library.whl(path)]``)."""
+
+    compute: Compute | None
+    libraries: Iterable[Library]
 
 
-def _shared(arguments: dict[str, Any]) -> dict[str, Any]:
-    """The shared options among a task method's arguments (``_shared(locals())``), by name: each method takes the
-    options that make sense for its kind (a SQL task has no ``compute``), and passes on those given."""
-    given: dict[str, Any] = {}
-    for name, default in _OPTION_PAIRS:  # a method without an option passes nothing for it (its default)
-        value = arguments.get(name, default)
-        if value is not default:
-            given[name] = value
-    return given
+class CodeOptions(ComputeOptions, total=False):
+    """:class:`ComputeOptions` and ``values``: the task values the code publishes (``{"rows": int}`` or a list of
+    names), so that references to them are checked."""
+
+    values: Values
+
+
+_TAKES: dict[type, frozenset[str]] = {
+    options: options.__optional_keys__ for options in (TaskOptions, ComputeOptions, CodeOptions)
+}
+
+
+def given(options: Mapping[str, Any], takes: type) -> Mapping[str, Any]:
+    """The options a task method was given (its ``**options``), each one it ``takes`` (its options' TypedDict).
+    Type checkers refuse another keyword where it is written; at run time it is an FD602, as Python refuses an
+    unknown keyword argument."""
+    allowed = _TAKES[takes]
+    if not options.keys() <= allowed:
+        caller = sys._getframe(1)  # the task method: named as Python names it in its own complaint
+        method = f"{type(caller.f_locals.get('self')).__name__}.{caller.f_code.co_name}()"
+        refuse_keywords(method, {n: v for n, v in options.items() if n not in allowed}, {})
+    return options
+
+
+def options_of(method: Any) -> frozenset[str]:
+    """The shared options a task method of :class:`flowdef.Job` takes (what generated code may pass it): the keys
+    of its ``**options`` TypedDict, or the options it spells out (``condition``, ``for_each``, ``raw_task``)."""
+    import inspect
+
+    found: set[str] = set()
+    for p in inspect.signature(method).parameters.values():
+        if p.kind is p.VAR_KEYWORD:
+            found |= _TAKES[_TYPED[str(p.annotation).removeprefix("Unpack[").removesuffix("]")]]
+        elif p.kind is p.KEYWORD_ONLY and p.name in _TAKES[CodeOptions]:
+            found.add(p.name)
+    return frozenset(found)
+
+
+_TYPED = {options.__name__: options for options in _TAKES}
 
 
 class TaskDeclarations:
-    """Mixin: one method per task kind.  Subclasses implement ``_declare``."""
+    """Mixin: one method per task kind.  Subclasses implement ``_declare``.
 
-    def _declare(
-        self,
-        key: str,
-        kind: TaskKind,
-        location: Location | None,
-        depends_on: "DependsOn" = None,
-        run_if: "RunIf | str | None" = None,
-        retry: "Retry | int | None" = None,
-        timeout: int | None = None,
-        compute: "Compute | None" = None,
-        libraries: "Iterable[Library]" = (),
-        notifications: "Notifications | None" = None,
-        health: "Health | None" = None,
-        values: Values = None,
-        description: str | None = None,
-        disabled: bool = False,
-        extra: Mapping[str, Any] | None = None,
-    ) -> "TaskHandle":
-        """Record one task.  The methods below pass the shared options they take by name (``_shared``)."""
+    Each method takes its kind's own arguments explicitly and the shared options as ``**options``, typed by one of
+    :class:`TaskOptions`, :class:`ComputeOptions` and :class:`CodeOptions` (type checkers and IDEs list and check
+    them); ``given`` refuses, at run time, an option the method does not take."""
+
+    def _declare(self, key: str, kind: TaskKind, location: Location | None,
+                 options: Mapping[str, Any]) -> "TaskHandle":
+        """Record one task with the shared options it was given (``TaskOptions`` keys)."""
         raise NotImplementedError
 
     # -- code on clusters or serverless -------------------------------------------------------------------------
 
-    def python_file(
-        self,
-        key: str,
-        path: str,
-        /,
-        *,
-        params: Mapping[str, Any] | Iterable[str] | None = None,
-        depends_on: "DependsOn" = None,
-        run_if: "RunIf | str | None" = None,
-        retry: "Retry | int | None" = None,
-        timeout: int | None = None,
-        compute: "Compute | None" = None,
-        libraries: "Iterable[Library]" = (),
-        notifications: "Notifications | None" = None,
-        health: "Health | None" = None,
-        values: Values = None,
-        description: str | None = None,
-        disabled: bool = False,
-        extra: Mapping[str, Any] | None = None,
-    ) -> "TaskHandle":
+    def python_file(self, key: str, path: str, /, *, params: Mapping[str, Any] | Iterable[str] | None = None,
+                    **options: Unpack[CodeOptions]) -> "TaskHandle":
         """A Python (PySpark) script task.  ``path`` is relative to the project root (uploaded; with a Git
         source: relative to the repository) or an absolute workspace path.  ``params`` as a dict become
         ``--name value`` arguments, as a list they are argv."""
-        return self._declare(key, PythonFileTask(path, tuple(_argv(params))), caller_location(), **_shared(locals()))
+        kind = PythonFileTask(path, tuple(_argv(params)))
+        return self._declare(key, kind, caller_location(), given(options, CodeOptions))
 
-    def notebook(
-        self,
-        key: str,
-        path: str,
-        /,
-        *,
-        params: Mapping[str, Any] | None = None,
-        warehouse: str | None = None,
-        depends_on: "DependsOn" = None,
-        run_if: "RunIf | str | None" = None,
-        retry: "Retry | int | None" = None,
-        timeout: int | None = None,
-        compute: "Compute | None" = None,
-        libraries: "Iterable[Library]" = (),
-        notifications: "Notifications | None" = None,
-        health: "Health | None" = None,
-        values: Values = None,
-        description: str | None = None,
-        disabled: bool = False,
-        extra: Mapping[str, Any] | None = None,
-    ) -> "TaskHandle":
+    def notebook(self, key: str, path: str, /, *, params: Mapping[str, Any] | None = None,
+                 warehouse: str | None = None, **options: Unpack[CodeOptions]) -> "TaskHandle":
         """A notebook task (``params`` are widgets, ``base_parameters``).  Without compute it runs on serverless
         notebook compute; ``warehouse`` runs a SQL notebook on a SQL warehouse."""
         kind = NotebookTask(path, _str_pairs(params, "params"), warehouse)
-        return self._declare(key, kind, caller_location(), **_shared(locals()))
+        return self._declare(key, kind, caller_location(), given(options, CodeOptions))
 
-    def python_wheel(
-        self,
-        key: str,
-        package: str,
-        entry_point: str,
-        /,
-        *,
-        params: Mapping[str, Any] | Iterable[str] | None = None,
-        depends_on: "DependsOn" = None,
-        run_if: "RunIf | str | None" = None,
-        retry: "Retry | int | None" = None,
-        timeout: int | None = None,
-        compute: "Compute | None" = None,
-        libraries: "Iterable[Library]" = (),
-        notifications: "Notifications | None" = None,
-        health: "Health | None" = None,
-        values: Values = None,
-        description: str | None = None,
-        disabled: bool = False,
-        extra: Mapping[str, Any] | None = None,
-    ) -> "TaskHandle":
+    def python_wheel(self, key: str, package: str, entry_point: str, /, *,
+                     params: Mapping[str, Any] | Iterable[str] | None = None,
+                     **options: Unpack[CodeOptions]) -> "TaskHandle":
         """Call ``entry_point`` of the wheel package ``package`` (install the wheel with
         ``libraries=[Library.whl(...)]`` or the serverless ``Environment(dependencies=...)``).
 
         ``params`` as a list are positional ``parameters``; as a dict they are ``named_parameters``
         (``--name=value``, and job parameters are pushed down to them)."""
         if isinstance(params, Mapping):
-            kind = PythonWheelTask(package, entry_point, named_parameters=_str_map(params, "params"))
+            kind = PythonWheelTask(package, entry_point, named_parameters=_str_pairs(params, "params"))
         else:
             kind = PythonWheelTask(package, entry_point, parameters=tuple(_argv(params)))
-        return self._declare(key, kind, caller_location(), **_shared(locals()))
+        return self._declare(key, kind, caller_location(), given(options, CodeOptions))
 
-    def spark_jar(
-        self,
-        key: str,
-        main_class: str,
-        /,
-        *,
-        params: Mapping[str, Any] | Iterable[str] | None = None,
-        depends_on: "DependsOn" = None,
-        run_if: "RunIf | str | None" = None,
-        retry: "Retry | int | None" = None,
-        timeout: int | None = None,
-        compute: "Compute | None" = None,
-        libraries: "Iterable[Library]" = (),
-        notifications: "Notifications | None" = None,
-        health: "Health | None" = None,
-        values: Values = None,
-        description: str | None = None,
-        disabled: bool = False,
-        extra: Mapping[str, Any] | None = None,
-    ) -> "TaskHandle":
+    def spark_jar(self, key: str, main_class: str, /, *, params: Mapping[str, Any] | Iterable[str] | None = None,
+                  **options: Unpack[CodeOptions]) -> "TaskHandle":
         """Run ``main_class``'s ``main`` (the JAR comes from ``libraries=[Library.jar(...)]``).  ``params`` as a
         list are argv; a dict becomes ``--name value`` pairs."""
         kind = SparkJarTask(main_class, tuple(_argv(params)))
-        return self._declare(key, kind, caller_location(), **_shared(locals()))
+        return self._declare(key, kind, caller_location(), given(options, CodeOptions))
 
-    def dbt(
-        self,
-        key: str,
-        /,
-        commands: Iterable[str] | str,
-        *,
-        project_directory: str | None = None,
-        profiles_directory: str | None = None,
-        warehouse: str | None = None,
-        catalog: str | None = None,
-        schema: str | None = None,
-        depends_on: "DependsOn" = None,
-        run_if: "RunIf | str | None" = None,
-        retry: "Retry | int | None" = None,
-        timeout: int | None = None,
-        compute: "Compute | None" = None,
-        libraries: "Iterable[Library]" = (),
-        notifications: "Notifications | None" = None,
-        health: "Health | None" = None,
-        description: str | None = None,
-        disabled: bool = False,
-        extra: Mapping[str, Any] | None = None,
-    ) -> "TaskHandle":
+    def dbt(self, key: str, /, commands: Iterable[str] | str, *, project_directory: str | None = None,
+            profiles_directory: str | None = None, warehouse: str | None = None, catalog: str | None = None,
+            schema: str | None = None, **options: Unpack[ComputeOptions]) -> "TaskHandle":
         """dbt ``commands`` (1..10, each starting with ``dbt``) in ``project_directory``.  With a warehouse (default:
         the target's, unless ``profiles_directory`` is given) Databricks generates the profile; ``catalog`` and
         ``schema`` then pick where models land.  Needs compute for the dbt CLI (e.g. a serverless
         ``Environment(dependencies=["dbt-databricks>=1.8"])``)."""
         kind = DbtTask(_strings(commands, "job.dbt(commands)"), project_directory,
                        profiles_directory, warehouse, catalog, schema)
-        return self._declare(key, kind, caller_location(), **_shared(locals()))
+        return self._declare(key, kind, caller_location(), given(options, ComputeOptions))
 
     # -- SQL warehouse tasks ------------------------------------------------------------------------------------
 
-    def sql(
-        self,
-        key: str,
-        template: str,
-        /,
-        *,
-        params: Mapping[str, Any] | None = None,
-        vars: Mapping[str, Any] | None = None,
-        warehouse: str | None = None,
-        depends_on: "DependsOn" = None,
-        run_if: "RunIf | str | None" = None,
-        retry: "Retry | int | None" = None,
-        timeout: int | None = None,
-        notifications: "Notifications | None" = None,
-        health: "Health | None" = None,
-        description: str | None = None,
-        disabled: bool = False,
-        extra: Mapping[str, Any] | None = None,
-    ) -> "TaskHandle":
+    def sql(self, key: str, template: str, /, *, params: Mapping[str, Any] | None = None,
+            vars: Mapping[str, Any] | None = None, warehouse: str | None = None,
+            **options: Unpack[TaskOptions]) -> "TaskHandle":
         """A SQL file task from a jinja2 template under ``sql_templates/``, rendered per target at compile time.
 
         Job parameters reach the SQL at run time as ``:name`` markers (``IDENTIFIER(:catalog || '.t')``);
         ``params`` adds task-level ones; ``vars`` are compile-time template variables; ``warehouse``
         overrides the target's SQL warehouse id."""
-        kind = SqlFileTask(template, _str_map(params, "params"), warehouse, _vars(vars))
-        return self._declare(key, kind, caller_location(), **_shared(locals()))
+        kind = SqlFileTask(template, _str_pairs(params, "params"), warehouse, _vars(vars))
+        return self._declare(key, kind, caller_location(), given(options, TaskOptions))
 
-    def sql_query(
-        self,
-        key: str,
-        /,
-        query_id: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        warehouse: str | None = None,
-        depends_on: "DependsOn" = None,
-        run_if: "RunIf | str | None" = None,
-        retry: "Retry | int | None" = None,
-        timeout: int | None = None,
-        notifications: "Notifications | None" = None,
-        health: "Health | None" = None,
-        description: str | None = None,
-        disabled: bool = False,
-        extra: Mapping[str, Any] | None = None,
-    ) -> "TaskHandle":
+    def sql_query(self, key: str, /, query_id: str, *, params: Mapping[str, Any] | None = None,
+                  warehouse: str | None = None, **options: Unpack[TaskOptions]) -> "TaskHandle":
         """Run a saved Databricks SQL query by id, on ``warehouse`` (default: the target's)."""
-        kind = SqlQueryTask(query_id, _str_map(params, "params"), warehouse)
-        return self._declare(key, kind, caller_location(), **_shared(locals()))
+        kind = SqlQueryTask(query_id, _str_pairs(params, "params"), warehouse)
+        return self._declare(key, kind, caller_location(), given(options, TaskOptions))
 
-    def sql_alert(
-        self,
-        key: str,
-        /,
-        alert_id: str,
-        *,
-        subscribers: Subscribers = (),
-        pause_subscriptions: bool = False,
-        warehouse: str | None = None,
-        depends_on: "DependsOn" = None,
-        run_if: "RunIf | str | None" = None,
-        retry: "Retry | int | None" = None,
-        timeout: int | None = None,
-        notifications: "Notifications | None" = None,
-        health: "Health | None" = None,
-        description: str | None = None,
-        disabled: bool = False,
-        extra: Mapping[str, Any] | None = None,
-    ) -> "TaskHandle":
+    def sql_alert(self, key: str, /, alert_id: str, *, subscribers: Subscribers = (),
+                  pause_subscriptions: bool = False, warehouse: str | None = None,
+                  **options: Unpack[TaskOptions]) -> "TaskHandle":
         """Evaluate a legacy Databricks SQL alert by id.  ``subscribers``: user names (with ``@``), notification
         destination ids, or :class:`Subscriber` values."""
         kind = SqlAlertTask(alert_id, _items(subscribers, (str, Subscriber), "subscribers"), pause_subscriptions,
                             warehouse)
-        return self._declare(key, kind, caller_location(), **_shared(locals()))
+        return self._declare(key, kind, caller_location(), given(options, TaskOptions))
 
-    def sql_dashboard(
-        self,
-        key: str,
-        /,
-        dashboard_id: str,
-        *,
-        subscribers: Subscribers = (),
-        custom_subject: str | None = None,
-        pause_subscriptions: bool = False,
-        params: Mapping[str, Any] | None = None,
-        warehouse: str | None = None,
-        depends_on: "DependsOn" = None,
-        run_if: "RunIf | str | None" = None,
-        retry: "Retry | int | None" = None,
-        timeout: int | None = None,
-        notifications: "Notifications | None" = None,
-        health: "Health | None" = None,
-        description: str | None = None,
-        disabled: bool = False,
-        extra: Mapping[str, Any] | None = None,
-    ) -> "TaskHandle":
+    def sql_dashboard(self, key: str, /, dashboard_id: str, *, subscribers: Subscribers = (),
+                      custom_subject: str | None = None, pause_subscriptions: bool = False,
+                      params: Mapping[str, Any] | None = None, warehouse: str | None = None,
+                      **options: Unpack[TaskOptions]) -> "TaskHandle":
         """Refresh a legacy Databricks SQL dashboard by id (for AI/BI dashboards use :meth:`dashboard`)."""
         kind = SqlDashboardTask(dashboard_id, _items(subscribers, (str, Subscriber), "subscribers"), custom_subject,
-                                pause_subscriptions, _str_map(params, "params"), warehouse)
-        return self._declare(key, kind, caller_location(), **_shared(locals()))
+                                pause_subscriptions, _str_pairs(params, "params"), warehouse)
+        return self._declare(key, kind, caller_location(), given(options, TaskOptions))
 
-    def dashboard(
-        self,
-        key: str,
-        /,
-        dashboard_id: str,
-        *,
-        warehouse: str | None = None,
-        subscribers: Subscribers = (),
-        custom_subject: str | None = None,
-        paused: bool = False,
-        depends_on: "DependsOn" = None,
-        run_if: "RunIf | str | None" = None,
-        retry: "Retry | int | None" = None,
-        timeout: int | None = None,
-        notifications: "Notifications | None" = None,
-        health: "Health | None" = None,
-        description: str | None = None,
-        disabled: bool = False,
-        extra: Mapping[str, Any] | None = None,
-    ) -> "TaskHandle":
+    def dashboard(self, key: str, /, dashboard_id: str, *, warehouse: str | None = None,
+                  subscribers: Subscribers = (), custom_subject: str | None = None, paused: bool = False,
+                  **options: Unpack[TaskOptions]) -> "TaskHandle":
         """Refresh an AI/BI (Lakeview) dashboard and send a snapshot to ``subscribers`` (``paused=True`` keeps
         the subscription but sends nothing).  ``warehouse`` defaults to the dashboard's own."""
         kind = DashboardTask(dashboard_id, warehouse, _items(subscribers, (str, Subscriber), "subscribers"),
                              custom_subject, paused)
-        return self._declare(key, kind, caller_location(), **_shared(locals()))
+        return self._declare(key, kind, caller_location(), given(options, TaskOptions))
 
-    def alert(
-        self,
-        key: str,
-        /,
-        alert_id: str | None = None,
-        *,
-        workspace_path: str | None = None,
-        warehouse: str | None = None,
-        subscribers: Subscribers = (),
-        depends_on: "DependsOn" = None,
-        run_if: "RunIf | str | None" = None,
-        retry: "Retry | int | None" = None,
-        timeout: int | None = None,
-        notifications: "Notifications | None" = None,
-        health: "Health | None" = None,
-        description: str | None = None,
-        disabled: bool = False,
-        extra: Mapping[str, Any] | None = None,
-    ) -> "TaskHandle":
+    def alert(self, key: str, /, alert_id: str | None = None, *, workspace_path: str | None = None,
+              warehouse: str | None = None, subscribers: Subscribers = (),
+              **options: Unpack[TaskOptions]) -> "TaskHandle":
         """Evaluate a Databricks SQL alert (v2) by ``alert_id`` or by ``workspace_path`` (exactly one)."""
         kind = AlertTask(alert_id, workspace_path, warehouse, _items(subscribers, (str, Subscriber), "subscribers"))
-        return self._declare(key, kind, caller_location(), **_shared(locals()))
+        return self._declare(key, kind, caller_location(), given(options, TaskOptions))
 
-    def power_bi(
-        self,
-        key: str,
-        /,
-        *,
-        connection: str,
-        model: PowerBiModel | None = None,
-        tables: Iterable[Any] = (),
-        warehouse: str | None = None,
-        refresh_after_update: bool | None = None,
-        depends_on: "DependsOn" = None,
-        run_if: "RunIf | str | None" = None,
-        retry: "Retry | int | None" = None,
-        timeout: int | None = None,
-        notifications: "Notifications | None" = None,
-        health: "Health | None" = None,
-        description: str | None = None,
-        disabled: bool = False,
-        extra: Mapping[str, Any] | None = None,
-    ) -> "TaskHandle":
+    def power_bi(self, key: str, /, *, connection: str, model: PowerBiModel | None = None,
+                 tables: Iterable[Any] = (), warehouse: str | None = None, refresh_after_update: bool | None = None,
+                 **options: Unpack[TaskOptions]) -> "TaskHandle":
         """Publish Unity Catalog ``tables`` (``"catalog.schema.table"`` or :class:`PowerBiTable`) to a Power BI
         semantic ``model`` through the Unity Catalog ``connection`` (Public Preview)."""
         kind = PowerBiTask(connection, model, _items(tables, (str, PowerBiTable), "job.power_bi(tables)"), warehouse,
                            refresh_after_update)
-        return self._declare(key, kind, caller_location(), **_shared(locals()))
+        return self._declare(key, kind, caller_location(), given(options, TaskOptions))
 
     # -- orchestration ------------------------------------------------------------------------------------------
 
-    def pipeline(
-        self,
-        key: str,
-        /,
-        pipeline_id: str | None = None,
-        *,
-        name: str | None = None,
-        full_refresh: bool = False,
-        depends_on: "DependsOn" = None,
-        run_if: "RunIf | str | None" = None,
-        retry: "Retry | int | None" = None,
-        timeout: int | None = None,
-        notifications: "Notifications | None" = None,
-        health: "Health | None" = None,
-        description: str | None = None,
-        disabled: bool = False,
-        extra: Mapping[str, Any] | None = None,
-    ) -> "TaskHandle":
+    def pipeline(self, key: str, /, pipeline_id: str | None = None, *, name: str | None = None,
+                 full_refresh: bool = False, **options: Unpack[TaskOptions]) -> "TaskHandle":
         """Update a Lakeflow Declarative Pipeline by id, or by ``name`` (looked up when deploying, so the same
         code works in every workspace).  ``full_refresh=True`` recomputes every table."""
         kind = PipelineTask(pipeline_id, name, full_refresh)
-        return self._declare(key, kind, caller_location(), **_shared(locals()))
+        return self._declare(key, kind, caller_location(), given(options, TaskOptions))
 
-    def run_job(
-        self,
-        key: str,
-        job: "Job | int | str",
-        /,
-        *,
-        params: Mapping[str, Any] | None = None,
-        depends_on: "DependsOn" = None,
-        run_if: "RunIf | str | None" = None,
-        retry: "Retry | int | None" = None,
-        timeout: int | None = None,
-        notifications: "Notifications | None" = None,
-        health: "Health | None" = None,
-        description: str | None = None,
-        disabled: bool = False,
-        extra: Mapping[str, Any] | None = None,
-    ) -> "TaskHandle":
+    def run_job(self, key: str, job: "Job | int | str", /, *, params: Mapping[str, Any] | None = None,
+                **options: Unpack[TaskOptions]) -> "TaskHandle":
         """Run another job and wait for it: a flowdef :class:`Job` of this project (or its key, as a string),
         whose id is looked up at deploy time, or a numeric job id.  ``params`` are that job's parameters."""
         from flowdef.dsl.job import Job
 
+        parameters = _str_pairs(params, "params")
         if isinstance(job, Job):
-            kind = RunJobTask(job_key=job.key, job_parameters=_str_map(params, "params"))
-        elif isinstance(job, bool):
-            report("FD601", f"run_job: expected a Job, a job key or a job id, got {show(job)}")
-            kind = RunJobTask(job_key="", job_parameters=_str_map(params, "params"))
-        elif isinstance(job, int):
-            kind = RunJobTask(job_id=job, job_parameters=_str_map(params, "params"))
+            kind = RunJobTask(job_key=job.key, job_parameters=parameters)
+        elif isinstance(job, int) and not isinstance(job, bool):
+            kind = RunJobTask(job_id=job, job_parameters=parameters)
         elif isinstance(job, str):
-            kind = RunJobTask(job_key=job, job_parameters=_str_map(params, "params"))
+            kind = RunJobTask(job_key=job, job_parameters=parameters)
         else:
             report("FD601", f"run_job: expected a Job, a job key or a job id, got {show(job)}")
-            kind = RunJobTask(job_key="", job_parameters=_str_map(params, "params"))
-        return self._declare(key, kind, caller_location(), **_shared(locals()))
+            kind = RunJobTask(job_key="", job_parameters=parameters)
+        return self._declare(key, kind, caller_location(), given(options, TaskOptions))
 
-    def clean_room_notebook(
-        self,
-        key: str,
-        /,
-        clean_room: str,
-        notebook: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        etag: str | None = None,
-        depends_on: "DependsOn" = None,
-        run_if: "RunIf | str | None" = None,
-        retry: "Retry | int | None" = None,
-        timeout: int | None = None,
-        notifications: "Notifications | None" = None,
-        health: "Health | None" = None,
-        description: str | None = None,
-        disabled: bool = False,
-        extra: Mapping[str, Any] | None = None,
-    ) -> "TaskHandle":
+    def clean_room_notebook(self, key: str, /, clean_room: str, notebook: str, *,
+                            params: Mapping[str, Any] | None = None, etag: str | None = None,
+                            **options: Unpack[TaskOptions]) -> "TaskHandle":
         """Run the notebook ``notebook`` shared in the clean room ``clean_room`` (``etag`` pins a version)."""
-        kind = CleanRoomNotebookTask(clean_room, notebook, _str_map(params, "params"), etag)
-        return self._declare(key, kind, caller_location(), **_shared(locals()))
+        kind = CleanRoomNotebookTask(clean_room, notebook, _str_pairs(params, "params"), etag)
+        return self._declare(key, kind, caller_location(), given(options, TaskOptions))
 
     # -- the escape hatch ---------------------------------------------------------------------------------------
 
@@ -636,10 +422,13 @@ class TaskDeclarations:
         ``fields`` hold exactly one ``*_task`` kind plus, optionally, other task fields flowdef does not type
         (``compute``, ``environment_variables_key``, ``disable_auto_optimization``).  ``flowdef validate``
         checks every field name and value against the Jobs API schema; typed options (dependencies, retries,
-        compute, ...) keep their keyword arguments.  To add an untyped field to a typed task, pass
-        ``extra={...}`` to its method instead."""
+        compute, ...) keep their keyword arguments (the options of :class:`CodeOptions` but ``extra``: the
+        fields are raw already)."""
         kind = RawTask(raw_pairs(fields, "raw_task fields"))
-        return self._declare(key, kind, caller_location(), **_shared(locals()))
+        options = dict(depends_on=depends_on, run_if=run_if, retry=retry, timeout=timeout, compute=compute,
+                       libraries=libraries, notifications=notifications, health=health, values=values,
+                       description=description, disabled=disabled)
+        return self._declare(key, kind, caller_location(), options)
 
 
 def condition_op(op: str) -> str:

@@ -29,7 +29,7 @@ The task kinds other than functions are declared by the methods of :class:`flowd
 from __future__ import annotations
 
 import re
-from typing import Any, Callable, Generic, Iterable, Mapping, NoReturn, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, Mapping, NoReturn, ParamSpec, TypeVar, overload
 
 import attrs
 
@@ -37,7 +37,7 @@ from flowdef._check import (
     BOOL, INT, STR, Expect, check, instance, list_of, register_job, report, wrong_type,
 )
 from flowdef.dsl.check import check_kind
-from flowdef.dsl.declare import TaskDeclarations, _value, condition_op, raw_pairs
+from flowdef.dsl.declare import CodeOptions, TaskDeclarations, _value, condition_op, given, raw_pairs
 from flowdef._location import Location, caller_location
 from flowdef.model.compute import COMPUTE_TYPES, Compute, Environment, JobCluster, Library
 from flowdef.errors import DefinitionError
@@ -46,6 +46,9 @@ from flowdef.dsl.refs import Params, Ref, Values, quote_name
 from flowdef.model.settings import EditMode, GitSource, Health, Notifications, Permission, RunAs
 from flowdef.model.tasks import ConditionTask, ForEachTask, FunctionTask, TaskKind
 from flowdef.model.triggers import TRIGGER_TYPES, Trigger
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -150,8 +153,8 @@ class ForEachHandle(TaskHandle, TaskDeclarations):
         self.nested: TaskHandle | None = None
         self._index = index
 
-    def _declare(self, key: str, kind: TaskKind, location: Location | None,  # type: ignore[override]
-                 **options: Any) -> "ForEachHandle":
+    def _declare(self, key: str, kind: TaskKind, location: Location | None, options: Mapping[str, Any],
+                 function: Callable | None = None) -> "ForEachHandle":
         if self.nested is not None:
             raise DefinitionError(
                 f"for-each task {self.key!r} already runs task {self.nested.key!r}; a for-each task has exactly "
@@ -164,10 +167,8 @@ class ForEachHandle(TaskHandle, TaskDeclarations):
                     f"the nested task {key!r} of for-each task {self.key!r} cannot take {name}=: put it on "
                     f"job.for_each({self.key!r}, ...)", location=location,
                 )
-        handle_cls = options.pop("handle_cls", TaskHandle)
-        function = options.pop("function", None)
         handle = (FunctionHandle(key, self.job, location, function) if function is not None
-                  else handle_cls(key, self.job, location))
+                  else TaskHandle(key, self.job, location))
         spec = self.job._spec(handle, kind, in_for_each=True, **options)
         outer = self.job._tasks[self._index]
         for_each = outer.kind
@@ -176,18 +177,19 @@ class ForEachHandle(TaskHandle, TaskDeclarations):
         self.nested = handle
         return self
 
-    def task(self, fn: Callable | None = None, /, *, key: str | None = None, **options: Any):
+    def task(self, fn: Callable | None = None, /, *, key: str | None = None,
+             params: Mapping[str, Any] | None = None, **options: Unpack[CodeOptions]):
         """Run a Python function per element (``@job.for_each(...).task`` or ``.task(fn)``); it reads the element
         from its parameters, e.g. ``.task(process, params={"region": INPUT})``.  Returns this handle."""
+        given(options, CodeOptions)
 
         def decorate(function: Callable) -> "ForEachHandle":
             if not callable(function):
                 raise DefinitionError(f".task takes a function, got {function!r}", location=caller_location())
             location = _function_location(function) or caller_location()
             check_task_function(function, location)
-            kind = FunctionTask(function.__module__, function.__qualname__,
-                                _params_map(options.pop("params", None), ".task(params=...)"))
-            return self._declare(key or function.__name__, kind, location, function=function, **options)
+            kind = FunctionTask(function.__module__, function.__qualname__, _params_map(params, ".task(params=...)"))
+            return self._declare(key or function.__name__, kind, location, options, function)
 
         if fn is not None:
             return decorate(fn)
@@ -404,52 +406,17 @@ class Job(TaskDeclarations):
     def task(self, fn: Callable[P, R], /) -> FunctionHandle[P, R]: ...
 
     @overload
-    def task(
-        self,
-        fn: None = None,
-        /,
-        *,
-        key: str | None = ...,
-        depends_on: DependsOn = ...,
-        run_if: RunIf | str | None = ...,
-        retry: Retry | int | None = ...,
-        timeout: int | None = ...,
-        compute: Compute | None = ...,
-        libraries: Iterable[Library] = ...,
-        params: Mapping[str, Any] | None = ...,
-        values: Mapping[str, type] | Iterable[str] | None = ...,
-        notifications: Notifications | None = ...,
-        health: Health | None = ...,
-        description: str | None = ...,
-        disabled: bool = ...,
-        extra: Mapping[str, Any] | None = ...,
-    ) -> Callable[[Callable[P, R]], FunctionHandle[P, R]]: ...
+    def task(self, fn: None = None, /, *, key: str | None = ..., params: Mapping[str, Any] | None = ...,
+             **options: Unpack[CodeOptions]) -> Callable[[Callable[P, R]], FunctionHandle[P, R]]: ...
 
-    def task(
-        self,
-        fn=None,
-        /,
-        *,
-        key=None,
-        depends_on=None,
-        run_if=None,
-        retry=None,
-        timeout=None,
-        compute=None,
-        libraries=(),
-        params=None,
-        values=None,
-        notifications=None,
-        health=None,
-        description=None,
-        disabled=False,
-        extra=None,
-    ):
+    def task(self, fn=None, /, *, key=None, params=None, **options: Unpack[CodeOptions]):
         """Declare a Python function task: the function body *is* the task; it receives a
         :class:`flowdef.runtime.TaskContext` (``ctx.params``, ``ctx.task_values``, ``ctx.spark``).
 
         ``values`` declares the task values the function publishes (``{"rows": int}``), so downstream
-        references are checked.  Use as ``@job.task`` or ``@job.task(depends_on=[...])``."""
+        references are checked; the other options are every task's (:class:`flowdef.dsl.declare.CodeOptions`).
+        Use as ``@job.task`` or ``@job.task(depends_on=[...])``."""
+        given(options, CodeOptions)
 
         def decorate(function: Callable[P, R]) -> FunctionHandle[P, R]:
             if not callable(function):
@@ -461,11 +428,7 @@ class Job(TaskDeclarations):
             kind = FunctionTask(function.__module__, function.__qualname__,
                                 _params_map(params, "@job.task(params=...)"))
             handle: FunctionHandle[P, R] = FunctionHandle(task_key, self, location, function)
-            self._add(
-                handle, kind, depends_on=depends_on, run_if=run_if, retry=retry, timeout=timeout, compute=compute,
-                libraries=libraries, notifications=notifications, health=health, values=values,
-                description=description, disabled=disabled, extra=extra,
-            )
+            self._add(handle, kind, **options)
             return handle
 
         if fn is not None:
@@ -549,12 +512,12 @@ class Job(TaskDeclarations):
 
     # ----------------------------------------------------------------------------------------------------------
 
-    def _declare(self, key: str, kind: TaskKind, location: Location | None,  # type: ignore[override]
-                 **options: Any) -> TaskHandle:
+    def _declare(self, key: str, kind: TaskKind, location: Location | None,
+                 options: Mapping[str, Any]) -> TaskHandle:
         handle = TaskHandle(key, self, location)
         if key.__class__ is str and (not options or (len(options) == 1 and "depends_on" in options)):
-            # the common case, no shared option but depends_on (``_shared`` leaves out options at their default):
-            # what ``_spec`` builds, without its option checks, which have nothing to check
+            # the common case, no shared option but depends_on: what ``_spec`` builds, without its option checks,
+            # which have nothing to check
             check_kind(kind, key, location)
             deps = self._dependencies(options["depends_on"], location) if options else ()
             self._tasks.append(TaskSpec(key, kind, deps, location=location))

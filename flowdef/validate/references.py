@@ -7,14 +7,14 @@ finished before this one starts) and, when the producer declares its values, at 
 exists only inside the nested task of a for-each task.  A for-each task's literal ``inputs`` must be a JSON array
 of at most 10,000 characters.
 
-The rules look at each value once, with the strings of each task kind listed explicitly (no reflection in the
-hot path), so a job is checked in time linear in its size.
+The rules look at each value once, the strings of each task kind where its entry in :mod:`flowdef.wire.kinds`
+says they are (no reflection over the kinds), so a job is checked in time linear in its size.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Iterator
+from typing import Any, Iterator
 
 import attrs
 
@@ -22,10 +22,11 @@ from flowdef._location import Location
 from flowdef.diagnostics import Diagnostic, diag
 from flowdef.dsl.refs import Ref, TaskValueRef
 from flowdef.jobsapi.refs import ParsedRef, find_refs, is_single_ref
-from flowdef.model.tasks import FunctionTask, NotebookTask, PythonFileTask, SqlFileTask
 from flowdef.validate import secrets
 from flowdef.validate.secrets import secret_name, value_secret
-from flowdef.validate.structure import JobContext, _suggest, is_condition, is_for_each
+from flowdef.validate.structure import JobContext, _suggest, is_for_each
+from flowdef.wire import kinds
+from flowdef.wire.kinds import ARGV, LIST, NAMED, NESTED, RAW, TEXT, VARS
 
 FOR_EACH_INPUTS_MAX = 10_000
 
@@ -73,31 +74,32 @@ def path_text(path) -> str:
     return path if isinstance(path, str) else "".join(path)
 
 
-def _pairs(pairs, base: str, field: str) -> list:
-    return [((base, field, n), v if isinstance(v, str) else str(v), n) for n, v in pairs]
-
-
-def kind_strings(kind, base: str) -> list:
-    """The strings of one task kind that reach the service (and may hold references): ``(path, value, name)``,
-    ``name`` being the parameter name when the string is a named parameter's value."""
-    if isinstance(kind, NotebookTask):
-        out = _pairs(kind.parameters, base, ".notebook_task.base_parameters.")
-        out.append(((base, ".notebook_task.notebook_path"), kind.path, None))
-        return out
-    if isinstance(kind, SqlFileTask):
-        return _pairs(kind.parameters, base, ".sql_task.parameters.")
-    if isinstance(kind, FunctionTask):
-        return _pairs(kind.parameters, base, ".spark_python_task.parameters.")
-    if isinstance(kind, PythonFileTask):
-        out = [((base, f".spark_python_task.parameters[{i}]"), str(v), None) for i, v in enumerate(kind.parameters)]
-        out.append(((base, ".spark_python_task.python_file"), kind.path, None))
-        return out
-    if is_condition(kind):
-        return [((base, ".condition_task.left"), str(kind.left), None),
-                ((base, ".condition_task.right"), str(kind.right), None)]
-    if is_for_each(kind):
-        return [((base, ".for_each_task.inputs"), str(kind.inputs), None)]
-    return list(walk(kind, base))
+def kind_strings(kind, base: str) -> Iterator[tuple[Any, Any, str | None, bool]]:
+    """The strings of one task kind, where its entry in :mod:`flowdef.wire.kinds` says they are:
+    ``(path, value, name, refs)``, ``path`` the pieces of the value's path in the task's JSON, ``name`` the name
+    the value is given under (a named parameter, a script's ``--name``) or None, ``refs`` False for the values the
+    service never substitutes (template variables: searched for credentials only)."""
+    entry = kinds.BY_MODEL.get(type(kind))
+    if entry is None:  # not a kind (a hand-built model): every string inside it
+        for path, value, name in walk(kind, base):
+            yield path, value, name, True
+        return
+    for field, shape, wire in entry.strings:
+        value = getattr(kind, field)
+        if shape == TEXT:
+            if value is not None:
+                yield (base, ".", wire), value, None, True
+        elif shape == NAMED or shape == VARS:
+            for name, item in value:
+                yield (base, ".", wire, ".", name), item, name, shape == NAMED
+        elif shape == ARGV or shape == LIST:
+            names = secrets.argv_names(value) if shape == ARGV else [None] * len(value)
+            for i, item in enumerate(value):
+                yield (base, ".", wire, f"[{i}]"), item, names[i], True
+        else:
+            assert shape == NESTED or shape == RAW, shape
+            for path, item, name in walk(value, f"{base}.{wire}" if wire else base):
+                yield path, item, name, True
 
 
 # The reference kinds ``_Checker.ref`` never reports (outside a for-each task, ``input`` is reported).
@@ -120,22 +122,6 @@ def _plain(value) -> bool:
             _PLAIN.clear()
         known = _PLAIN[value] = "{{" not in value and "}}" not in value and value_secret(value) is None
     return known
-
-
-# kind -> (field of its named parameters, field of its path or None): the kinds ``kind_strings`` lists as
-# ``_pairs(kind.parameters, ...)`` (plus the path), checked by ``_Checker.pairs`` (exact types only).
-_PAIR_FIELDS: dict[type, tuple[str, str | None]] = {
-    NotebookTask: (".notebook_task.base_parameters.", ".notebook_task.notebook_path"),
-    SqlFileTask: (".sql_task.parameters.", None),
-    FunctionTask: (".spark_python_task.parameters.", None),
-}
-
-
-def _named_values(kind, base: str) -> list[tuple[str, str, str]]:
-    """(path, name, value) pairs judged by name for literal secrets (beyond those ``kind_strings`` names)."""
-    if isinstance(kind, PythonFileTask):
-        return [(f"{base}.spark_python_task.parameters", n, v) for n, v in secrets.argv_pairs(kind.parameters)]
-    return []
 
 
 class _Checker:
@@ -265,34 +251,18 @@ class _Checker:
         """Check ``task``'s strings; ``host`` is the top-level task whose ancestors are available (the for-each
         task, for its nested task)."""
         kind = task.kind
-        fields = _PAIR_FIELDS.get(type(kind))
-        if fields is not None:
-            # The common kinds: what kind_strings lists for them, each string judged inline first (a plain string
-            # under a plain name has nothing to report: no secret, no reference), then the template variables
-            # of a SQL file task; _named_values and the for-each rules do not concern these kinds.
-            for name, value in kind.parameters:
-                if name.__class__ is str and (_plain(value) and not secret_name(name) or
-                                              not in_for_each and self.quiet_refs(value)):
-                    continue
-                self.string(value if isinstance(value, str) else str(value), ("tasks." + task.key, fields[0], name),
-                            task.location or host.location, host, in_for_each=in_for_each, name=name)
-            if fields[1] is not None and not _plain(kind.path) and (in_for_each or not self.quiet_refs(kind.path)):
-                self.string(kind.path, ("tasks." + task.key, fields[1]), task.location or host.location, host,
-                            in_for_each=in_for_each, name=None)
-            if type(kind) is SqlFileTask:
-                self._template_vars(kind, "tasks." + task.key, task.location or host.location)
-            return
-        base = "tasks." + task.key
         location = task.location or host.location
-        for path, value, name in kind_strings(kind, base):
-            self.string(value, path, location, host, in_for_each=in_for_each, name=name)
-        for path, name, value in _named_values(kind, base):
-            if isinstance(value, str) and secrets.value_secret(value):
-                continue  # already reported by its value
-            if secrets.secret_name(name) and secrets.literal_value(str(value)):
-                self._secret("holds a literal value, and its name says it is a credential", location, path)
-        if isinstance(kind, SqlFileTask):
-            self._template_vars(kind, base, location)
+        for path, value, name, refs in kind_strings(kind, "tasks." + task.key):
+            if not refs:
+                problem = secrets.pair_secret(name, value) if name is not None else None
+                if problem:
+                    self._secret(problem, location, path)
+            elif value.__class__ is str and (_plain(value) and (name is None or not secret_name(name))
+                                             or not in_for_each and self.quiet_refs(value)):
+                continue  # the common string: no credential, no reference that needs the task to check
+            else:
+                self.string(value if isinstance(value, str) else str(value), path, location, host,
+                            in_for_each=in_for_each, name=name)
         if is_for_each(kind):
             self.for_each_inputs(task, kind, location)
             inner = getattr(kind, "task", None)
@@ -312,13 +282,6 @@ class _Checker:
                 for r in find_refs(value)
             )
         return known
-
-    def _template_vars(self, kind, base: str, location) -> None:
-        """Compile-time variables end up in the SQL file in the workspace."""
-        for n, v in kind.template_vars:
-            problem = secrets.pair_secret(n, v)
-            if problem:
-                self._secret(problem, location, f"{base}.sql_task.vars.{n}")
 
     def for_each_inputs(self, task, kind, location) -> None:
         inputs = kind.inputs

@@ -133,5 +133,24 @@ def argv_pairs(argv: tuple | list) -> list[tuple[str, str]]:
     return pairs
 
 
+def argv_names(argv: tuple | list) -> list[str | None]:
+    """For each item of a script's argument list, the name it is the value of, or None: ``["--password", "x"]``
+    -> ``[None, "password"]``; ``"--password=x"`` is its own value (``argv_pairs``, by position), so that each
+    argument is judged like a dict's value (``pair_secret``)."""
+    items = [str(a) for a in argv]
+    names: list[str | None] = [None] * len(items)
+    for i, item in enumerate(items):
+        if not item.startswith("-"):
+            continue
+        name = item.lstrip("-")
+        if "=" in name:
+            name, _, value = name.partition("=")
+            if literal_value(value):  # "--password=" or "--password={{secrets/s/k}}" holds no literal
+                names[i] = name
+        elif i + 1 < len(items) and not items[i + 1].startswith("--"):
+            names[i + 1] = name
+    return names
+
+
 FIX = ("store it in a secret scope (databricks secrets put-secret <scope> <key>) and reference it as "
        "{{secrets/<scope>/<key>}}, or read it at run time with dbutils.secrets.get(<scope>, <key>)")
