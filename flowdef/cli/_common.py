@@ -45,14 +45,20 @@ def config_and_target(args) -> tuple[ProjectConfig, Target]:
 
 
 def prepared(args):
-    """The prologue of ``plan`` and ``apply``: open the project, start reading the workspace in the background (the
-    reads overlap validation and compile), validate and compile.  Returns ``(project, prefetch, desired jobs)``;
-    a project that cannot be deployed is explained and raises :class:`~flowdef.errors.Reported` (exit 1)."""
+    """The prologue of ``plan`` and ``apply``: read the config, start reading the workspace in the background (the
+    reads overlap importing the pipelines, validation and compile), load, validate and compile.  Returns
+    ``(project, prefetch, desired jobs)``; a project that cannot be deployed is explained and raises
+    :class:`~flowdef.errors.Reported` (exit 1)."""
     from flowdef.deploy.session import Prefetch, prepare
+    from flowdef.load.loader import load
+    from flowdef.load.project import open_config
 
-    opened = project(args)
-    prefetch = Prefetch(opened.target, args, opened.target.root_path)
+    enter(args)
+    config, target = open_config(config_path=getattr(args, "config", None), target=getattr(args, "target", None))
+    prefetch = Prefetch(target, args, target.root_path)
     try:
+        opened = Project(config=config, target=target,
+                         loaded=load(config, list(getattr(args, "paths", None) or []) or None))
         return opened, prefetch, prepare(opened, args.command)
     except BaseException:
         prefetch.abandon()

@@ -80,11 +80,16 @@ class Desired:
     payload: dict
     artifacts: tuple[Artifact, ...] = ()
     permissions: list | None = None
+    placeholders: bool = True  # False: the compiler found no deploy-time placeholder (no need to look again)
 
     @classmethod
     def of(cls, compiled: CompiledJob, permissions: list | None = None) -> Desired:
         # the body with its deploy-time placeholders in place: refs.resolve fills them in (ADR 0004)
-        return cls(compiled.key, compiled.deploy_payload, compiled.artifacts, permissions)
+        return cls(compiled.key, compiled.deploy_payload, compiled.artifacts, permissions,
+                   placeholders=bool(compiled.deploy_time))
+
+    def has_placeholders(self) -> bool:
+        return self.placeholders and bool(refs.found(self.payload))
 
 
 @attrs.define
@@ -294,13 +299,13 @@ class Deployer:
     def _resolved(self, plan: Plan, state: State) -> Plan:
         """Payloads with placeholders compare *resolved* (a reference to a job still to be created, or to a pipeline
         that does not exist, is reported instead of being compared)."""
-        if not any(refs.found(d.payload) for d in self.desired.values()):
+        if not any(d.has_placeholders() for d in self.desired.values()):
             return plan
         ids = {k: r[0].job_id for k, r in state.managed.items() if r}
         jobs = []
         for jp in plan.jobs:
             payload = self.desired[jp.key].payload
-            if jp.action in (UPDATE, UNCHANGED) and refs.found(payload):
+            if jp.action in (UPDATE, UNCHANGED) and self.desired[jp.key].has_placeholders():
                 try:
                     resolved = self._resolve(payload, ids)
                 except refs.Unresolved as exc:

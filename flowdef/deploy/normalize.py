@@ -45,23 +45,31 @@ _KEYED = {"tasks": "task_key", "job_clusters": "job_cluster_key", "environments"
           "parameters": "name"}
 
 
+_SCALARS = (str, int, bool, float)  # exactly these types: a subclass (str-like references) is copied below
+
+
 def _prune(value: Any) -> Any:
     """Drop ``None`` and empty containers, recursively (the compiler omits them; the service adds them).  Also a
-    deep copy into plain JSON types (the compiler may hand us ``str`` subclasses such as task-value references)."""
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, tuple):
-        value = list(value)
-    if isinstance(value, dict):
+    deep copy into plain JSON types (the compiler may hand us ``str`` subclasses such as task-value references).
+
+    Exact ``type(...) is`` tests first: a no-op plan prunes both sides of every job, and this walk was its largest
+    cost (isinstance chains and ``v == {}`` comparisons at every leaf)."""
+    kind = type(value)
+    if kind in _SCALARS:
+        return value
+    if kind is dict or isinstance(value, dict):
         out = {}
         for k, v in value.items():
-            v = _prune(v)
-            if v is None or v == {} or v == []:
-                continue
+            if type(v) not in _SCALARS:
+                v = _prune(v)
+                if v is None or (not v and type(v) in (dict, list)):
+                    continue
             out[k] = v
         return out
-    if isinstance(value, list):
-        return [_prune(v) for v in value]
+    if kind is list or isinstance(value, (list, tuple)):
+        return [v if type(v) in _SCALARS else _prune(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
     return value
 
 

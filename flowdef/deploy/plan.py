@@ -212,7 +212,7 @@ def build_plan(
         else:
             keep, extra = remotes[0], remotes[1:]
             want, have = comparable(payload, keep.settings)
-            changes = tuple(_defaults_shown(diff(have, want)))
+            changes = () if want == have else tuple(_defaults_shown(diff(have, want)))
             jobs.append(JobPlan(key, UPDATE if changes else UNCHANGED, name, keep.job_id, changes))
             auto = key in suspects
             for dup in extra:
