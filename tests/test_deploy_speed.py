@@ -1,16 +1,25 @@
-"""The deploy client's CPU savings keep their meaning: the worker pool bounds and cancels like a per-step executor,
-and the environment read once per host gives requests exactly what it would compute per request."""
+"""Fewer round trips and less CPU per request keep their meaning: the worker pool bounds and cancels like a per-step
+executor, the environment read once per host gives requests exactly what it would compute per request, and a new
+job's permissions ride on its create (against the fake workspace through the real databricks-sdk client)."""
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import requests
 
+sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "deploy"))
+pytest_plugins = ["conftest_support"]  # the ws / cli fixtures
+
+from support import generated_project, managed_jobs
+
 from flowdef.deploy.client import settle_environment
 from flowdef.deploy.pool import Pool
+from flowdef.testing import Fault
 
 
 def test_pool_bounds_concurrency_and_keeps_order():
@@ -73,3 +82,37 @@ def test_environment_read_once_equals_what_requests_reads_per_request(monkeypatc
     assert {k: v for k, v in session.proxies.items() if k != "no"} == \
         {k: v for k, v in per_request["proxies"].items() if k != "no"}
     assert ("https" in session.proxies) == (no_proxy != "ws.example.com")
+
+
+# ------------------------------------------------------------------------------ permissions ride on the create
+
+ACL = [{"group_name": "data-eng", "permission_level": "CAN_MANAGE_RUN"}]
+
+
+def test_a_new_job_gets_its_permissions_in_the_create_request(ws, cli, tmp_path, monkeypatch):
+    from flowdef.compile import compiler
+
+    monkeypatch.setattr(compiler, "permissions", lambda job: ACL, raising=False)
+    project = generated_project(tmp_path, 3)
+    assert cli(project, "apply", "--target", "prod") == 0, cli.err
+    assert ws.count("PUT") == 0  # no separate permissions round trip after each create
+    creates = [r for r in ws.requests if r.path == "/api/2.2/jobs/create"]
+    assert len(creates) == 3 and all(r.body["access_control_list"] == ACL for r in creates)
+    for (job_id,) in managed_jobs(ws, "gen", "prod").values():
+        perms = ws.permissions(job_id)
+        assert ACL[0] in perms and any(p["permission_level"] == "IS_OWNER" for p in perms)
+    ws.reset_log()
+    assert cli(project, "apply", "--target", "prod") == 0 and ws.writes() == []  # recorded: nothing to redo
+
+
+def test_an_adopted_create_still_gets_its_permissions(ws, cli, tmp_path, monkeypatch):
+    from flowdef.compile import compiler
+
+    monkeypatch.setattr(compiler, "permissions", lambda job: ACL, raising=False)
+    # saved, answered 503: the retry finds the job by its tags, resets it (which carries no ACL) and PUTs the ACL
+    ws.faults.add(Fault(method="POST", path="/api/2.2/jobs/create", action="commit_then_status", status=503,
+                        retry_after=0))
+    project = generated_project(tmp_path, 1)
+    assert cli(project, "apply", "--target", "prod") == 0, cli.err
+    (job_id,) = managed_jobs(ws, "gen", "prod")["gen_job_000"]
+    assert ws.count("PUT") == 1 and ACL[0] in ws.permissions(job_id)

@@ -275,6 +275,10 @@ class Deployer:
             plan = attrs.evolve(plan, permissions=tuple(perms))
         return self._resolved(plan, state)
 
+    def _references(self, key: str) -> set[str]:
+        d = self.desired[key]
+        return refs.references(d.payload) if d.placeholders else set()
+
     def _resolve(self, payload: dict, ids: dict[str, int]) -> dict:
         """``payload`` with its deploy-time placeholders replaced (jobs by id, pipelines by name, workspace id);
         :class:`refs.Unresolved` with a clear message when one cannot be."""
@@ -338,7 +342,7 @@ class Deployer:
             ids = {k: r[0].job_id for k, r in state.managed.items() if r}
             by_key = {jp.key: jp for jp in plan.jobs}
             done: dict[str, Outcome] = {}
-            for wave in refs.waves({k: refs.references(self.desired[k].payload) for k in by_key}):
+            for wave in refs.waves({k: self._references(k) for k in by_key}):
                 results = self._map(lambda k: self._apply_job(by_key[k], ids, failed_paths, manifest, done, plan,
                                                               progress), wave)
                 for o in results:
@@ -524,15 +528,19 @@ class Deployer:
                 return int(job["job_id"])
         return None
 
-    def _create(self, jp: JobPlan, payload: dict) -> int:
-        job_id, adopted, uncertain = self.ws.create_job(payload, lambda: self._find_by_tags(jp.key, jp.name))
+    def _create(self, jp: JobPlan, payload: dict, acl: list | None = None) -> tuple[int, bool]:
+        """Create the job - with its permissions in the same request (``access_control_list``: on a new job the
+        same grants as the ``PUT`` after it, one round trip less).  Returns ``(job id, permissions set)``."""
+        body = payload if acl is None else {**payload, "access_control_list": acl}
+        job_id, adopted, uncertain = self.ws.create_job(body, lambda: self._find_by_tags(jp.key, jp.name))
         if adopted:
-            # an earlier attempt went through: make sure the job we found holds exactly this payload
+            # an earlier attempt went through: make sure the job we found holds exactly this payload (reset carries
+            # no permissions, so the caller sets them)
             self.ws.reset_job(job_id, payload)
         if uncertain:
             with self._cache_lock:
                 self._uncertain[jp.key] = (job_id, jp.name)
-        return job_id
+        return job_id, acl is not None and not adopted
 
     def _apply_job(self, jp: JobPlan, ids: dict[str, int], failed_paths: dict[str, str], manifest: Manifest,
                    done: dict[str, Outcome], plan: Plan, progress: Progress) -> Outcome:
@@ -546,7 +554,7 @@ class Deployer:
             err = f"artifact upload failed: {bad[0]}: {failed_paths[bad[0]]}"
             progress.step(f"failed         {label}: {err}")
             return Outcome(jp.key, "failed", jp.job_id, err)
-        deps = refs.references(d.payload)
+        deps = self._references(d.key)
         broken = sorted(k for k in deps if k in done and done[k].action == "failed")
         if broken:
             err = f"depends on job {broken[0]}, which failed"
@@ -555,11 +563,13 @@ class Deployer:
         try:
             if self._lock_guard is not None:
                 self._lock_guard.check()  # the renewer found our lock taken: write nothing more
-            payload = self._resolve(d.payload, ids)
+            payload = self._resolve(d.payload, ids) if d.placeholders else d.payload
             action, job_id = "unchanged", jp.job_id
+            acl = d.permissions if jp.key in plan.permissions and d.permissions is not None else None
+            acl_set = False
             with self.ws.label(jp.key):
                 if jp.action == CREATE:
-                    job_id, action = self._create(jp, payload), "created"
+                    (job_id, acl_set), action = self._create(jp, payload, acl), "created"
                 elif jp.action == UPDATE:
                     try:
                         self.ws.reset_job(int(jp.job_id or 0), payload)  # full replace; never jobs/update (merges)
@@ -568,10 +578,11 @@ class Deployer:
                         if not is_not_found(err):
                             raise
                         # deleted by someone since the plan: create it again (looked up by tags if uncertain)
-                        job_id, action = self._create(jp, payload), "created"
-            if jp.key in plan.permissions and d.permissions is not None:
-                self.ws.set_permissions(int(job_id or 0), d.permissions)
-                manifest.permissions[jp.key] = permissions_digest(d.permissions)
+                        (job_id, acl_set), action = self._create(jp, payload, acl), "created"
+            if acl is not None:
+                if not acl_set:
+                    self.ws.set_permissions(int(job_id or 0), acl)
+                manifest.permissions[jp.key] = permissions_digest(acl)
                 if action == "unchanged":
                     action = "updated"
         except Exception as err:  # noqa: BLE001 - one job's failure never stops the others
