@@ -86,6 +86,7 @@ def test_environment_read_once_equals_what_requests_reads_per_request(monkeypatc
 
 # ------------------------------------------------------------------------------ permissions ride on the create
 
+EX_ROOT = "/Shared/.flowdef/smart_claims/prod"
 ACL = [{"group_name": "data-eng", "permission_level": "CAN_MANAGE_RUN"}]
 
 
@@ -116,3 +117,27 @@ def test_an_adopted_create_still_gets_its_permissions(ws, cli, tmp_path, monkeyp
     assert cli(project, "apply", "--target", "prod") == 0, cli.err
     (job_id,) = managed_jobs(ws, "gen", "prod")["gen_job_000"]
     assert ws.count("PUT") == 1 and ACL[0] in ws.permissions(job_id)
+
+
+def test_a_first_apply_with_artifacts_makes_its_folders_with_the_locks_and_lists_them_with_the_creates(
+        ws, cli, tmp_path):
+    from support import example_project
+
+    ws.faults.latency(0.05)
+    project = example_project(tmp_path)
+    assert cli(project, "apply", "--target", "prod") == 0, cli.err
+    reqs = sorted(ws.requests, key=lambda r: r.started)
+    lock_at = next(i for i, r in enumerate(reqs) if r.path == "/api/2.0/workspace/import"
+                   and r.body.get("path", "").endswith("/.flowdef/deploy.lock"))
+    mkdirs = [i for i, r in enumerate(reqs) if r.path == "/api/2.0/workspace/mkdirs"]
+    assert len(mkdirs) > 1 and max(mkdirs) < lock_at  # every folder made in one round trip, before the lock
+    creates = [r for r in reqs if r.path == "/api/2.2/jobs/create"]
+    last_upload = max(r.ended for r in reqs if r.path == "/api/2.0/workspace/import"
+                      and not r.body.get("path", "").startswith(f"/Workspace{EX_ROOT}/.flowdef/"))
+    stats = [r for r in reqs if r.path == "/api/2.0/workspace/list" and r.started >= last_upload]
+    assert stats and creates
+    # the listing that records the uploads' size and time went out together with the creates, not before them
+    assert min(c.started for c in creates) < min(s.ended for s in stats)
+    ws.faults.latency(0)
+    ws.reset_log()
+    assert cli(project, "apply", "--target", "prod") == 0 and ws.writes() == []  # the stats were recorded

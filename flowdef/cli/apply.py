@@ -100,7 +100,8 @@ def _apply(args, opened, desired, prefetch) -> int:
             if not plan.conflicts and not as_json:
                 print(f"No changes: the workspace matches the code ({len(plan.jobs)} job(s) of target {target.name}).")
         else:
-            with dep.lock("apply", timeout=args.lock_timeout, folder_known=state.manifest.found) as lock:
+            with dep.lock("apply", timeout=args.lock_timeout, folder_known=state.manifest.found, plan=plan,
+                          state=state) as lock:
                 state, plan = dep.confirm_plan(state, plan, lock, broke)  # the authoritative plan, under the lock
                 outcomes = dep.apply(plan, state, prune=args.prune, confirmed_deletes=confirmed, lock=lock)
             uploads = len(plan.uploads)

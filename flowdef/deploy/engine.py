@@ -12,6 +12,7 @@ jobs (referenced jobs first), apply permissions, delete (``--prune``), write the
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 import time
@@ -160,6 +161,7 @@ class Deployer:
         self._uncertain: dict[str, tuple[int, str]] = {}
         self._lock_guard: DeployLock | None = None
         self._pool = Pool(max(self.concurrency, READ_CONCURRENCY))
+        self._made: set[str] = set()  # folders this apply created
 
     # ------------------------------------------------------------------------------------------- reading
 
@@ -338,18 +340,24 @@ class Deployer:
         self._uncertain = {}
         self._lock_guard = lock
         try:
-            failed_paths = self._upload(plan.uploads, arts, manifest, progress, dict(plan.upload_reasons))
+            failed_paths, record_stats = self._upload(plan.uploads, arts, manifest, progress,
+                                                      dict(plan.upload_reasons))
             ids = {k: r[0].job_id for k, r in state.managed.items() if r}
             by_key = {jp.key: jp for jp in plan.jobs}
             done: dict[str, Outcome] = {}
             for wave in refs.waves({k: self._references(k) for k in by_key}):
-                results = self._map(lambda k: self._apply_job(by_key[k], ids, failed_paths, manifest, done, plan,
-                                                              progress), wave)
+                steps: list[Callable[[], Any]] = [
+                    functools.partial(self._apply_job, by_key[k], ids, failed_paths, manifest, done, plan, progress)
+                    for k in wave]
+                steps += record_stats  # the uploads' listings go out with the first writes, not before them
+                record_stats = []
+                results = [o for o in self._map(lambda step: step(), steps) if isinstance(o, Outcome)]
                 for o in results:
                     done[o.key] = o
                     if o.job_id is not None:
                         ids[o.key] = o.job_id
                 outcomes.extend(results)
+            self._map(lambda step: step(), record_stats)  # (no job to write)
             outcomes.extend(self._map(lambda d: self._delete(d, manifest, progress), deletes))
             if prune and plan.removals:
                 gone = [p for p, err in zip(plan.removals, self._map(self._try(self.ws.delete), list(plan.removals)))
@@ -442,23 +450,23 @@ class Deployer:
 
     def _upload(self, paths: Iterable[str], arts: dict[str, tuple[Artifact, str]], manifest: Manifest,
                 progress: Progress, reasons: dict[str, str] | None = None,
-                listings: dict[str, dict[str, dict] | None] | None = None) -> dict[str, str]:
+                listings: dict[str, dict[str, dict] | None] | None = None
+                ) -> tuple[dict[str, str], list[Callable[[], None]]]:
+        """Upload ``paths``; returns the failed ones (path -> error) and the steps that record what the workspace
+        now says about the uploaded files (one listing per folder), for the caller to run alongside its next
+        requests: nothing waits for them but the manifest."""
         paths = list(paths)
         if not paths:
-            return {}
-        # Create each folder once up front (mkdirs makes parents; idempotent) unless this plan's listing showed it,
-        # or (not listed) the manifest shows that it already holds files we uploaded.
-        listings = self._listings if listings is None else listings
-        known = {f for f, objs in listings.items() if objs is not None} | {
-            p.rsplit("/", 1)[0] for p in manifest.files if p.rsplit("/", 1)[0] not in listings}
-        folders = sorted({p.rsplit("/", 1)[0] for p in paths} - known)
-        leaves = [f for f in folders if not any(o.startswith(f + "/") for o in folders)]
+            return {}, []
+        leaves = self._missing_folders(paths, manifest, listings)
         failed: dict[str, str] = {}
         for folder, err in zip(leaves, self._map(self._try(self.ws.mkdirs), leaves)):
             if err:
                 for p in paths:
                     if p.startswith(folder + "/"):
                         failed[p] = err
+            else:
+                self._made.add(folder)
 
         def one(path: str) -> tuple[str, str]:
             if path in failed:
@@ -483,17 +491,6 @@ class Deployer:
                 progress.note(f"upload failed: {path}: {err}")
             else:
                 manifest.files[path] = arts[path][1]
-        # what the workspace says about the files now (size, modified_at): a later listing that differs means
-        # someone edited or deleted them there.  One listing per folder, in parallel.
-        done = sorted({p.rsplit("/", 1)[0] for p in paths if p not in failed})
-        for folder, objs in zip(done, self._map(self._list_quietly, done)):
-            for path in paths:
-                if path.rsplit("/", 1)[0] == folder and path not in failed:
-                    info = (objs or {}).get(plain_path(path))
-                    if info is None:
-                        manifest.stats.pop(path, None)
-                    else:
-                        manifest.stats[path] = stat_of(info)
         ok = len(paths) - len(failed)
         why: dict[str, int] = {}
         for p in paths:
@@ -502,7 +499,35 @@ class Deployer:
                 why[r] = why.get(r, 0) + 1
         detail = " (" + ", ".join(f"{n} {r}" for r, n in sorted(why.items())) + ")" if why else ""
         progress.step(f"uploaded       {ok} artifact(s){detail}" + (f", {len(failed)} FAILED" if failed else ""))
-        return failed
+
+        def record(folder: str) -> None:
+            # what the workspace says about the files now (size, modified_at): a later listing that differs means
+            # someone edited or deleted them there
+            objs = self._list_quietly(folder)
+            for path in paths:
+                if path.rsplit("/", 1)[0] == folder and path not in failed:
+                    info = (objs or {}).get(plain_path(path))
+                    with self._cache_lock:  # the job writers update the manifest at the same time
+                        if info is None:
+                            manifest.stats.pop(path, None)
+                        else:
+                            manifest.stats[path] = stat_of(info)
+
+        done = sorted({p.rsplit("/", 1)[0] for p in paths if p not in failed})
+        return failed, [functools.partial(record, f) for f in done]
+
+    def _missing_folders(self, paths: Iterable[str], manifest: Manifest,
+                         listings: dict[str, dict[str, dict] | None] | None = None) -> list[str]:
+        """The folders to create (``mkdirs`` makes parents, so only the deepest) before uploading ``paths``: each
+        folder of theirs that this plan's listing did not show and that (not listed) holds no file the manifest
+        says we uploaded, and that this apply has not created already."""
+        listings = self._listings if listings is None else listings
+        known = {f for f, objs in listings.items() if objs is not None} | {
+            p.rsplit("/", 1)[0] for p in manifest.files if p.rsplit("/", 1)[0] not in listings}
+        wanted = {p.rsplit("/", 1)[0] for p in paths}
+        made = {f for f in wanted if any(m == f or m.startswith(f + "/") for m in self._made)}  # mkdirs makes parents
+        folders = sorted(wanted - known - made)
+        return [f for f in folders if not any(o.startswith(f + "/") for o in folders)]
 
     def _list_quietly(self, folder: str) -> dict[str, dict] | None:
         try:
@@ -613,10 +638,25 @@ class Deployer:
         progress.step(f"deleted        {d.key} (job {d.job_id})" + (" - a duplicate" if what else ""))
         return Outcome(d.key, "deleted", d.job_id, note=what)
 
-    def lock(self, command: str, timeout: float = 0.0, *, folder_known: bool = True) -> DeployLock:
+    def lock(self, command: str, timeout: float = 0.0, *, folder_known: bool = True,
+             plan: Plan | None = None, state: State | None = None) -> DeployLock:
+        """The deploy lock, its folder made first when ``folder_known`` is False - in the same round trip as the
+        folders ``plan``'s uploads need (``mkdirs`` is idempotent and creates nothing a later apply would not, so
+        it need not wait for the lock; the uploads themselves do)."""
         self._pool.warm()  # the writers' threads start while the lock's round trips are under way
-        return DeployLock(self.ws, self.root, command=command, timeout=timeout, folder_known=folder_known,
+        lock = DeployLock(self.ws, self.root, command=command, timeout=timeout, folder_known=True,
                           stream=self.stream)
+        folders = self._missing_folders(plan.uploads, state.manifest) if plan and state and plan.uploads else []
+        if not folder_known or folders:
+            own = lock.path.rsplit("/", 1)[0]
+            steps = ([own] if not folder_known else []) + folders
+            errors = self._map(self._try(self.ws.mkdirs), steps)
+            for folder, err in zip(steps, errors):
+                if err and folder == own:
+                    raise WorkspaceError(f"cannot create {own}: {err}")
+                if not err:
+                    self._made.add(folder)
+        return lock
 
     def confirm_plan(self, state: State, plan: Plan, lock: DeployLock, broke: bool = False) -> tuple[State, Plan]:
         """Under the lock: the plan made before it still holds when no other apply ran in between - shown by the
