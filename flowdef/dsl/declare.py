@@ -20,7 +20,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, TypedDict
 
-from flowdef._check import refuse_keywords, report, show
+from flowdef._check import STR, Expect, refuse_keywords, report, show, wrong_type
 from flowdef._location import Location, caller_location
 from flowdef.errors import DefinitionError
 from flowdef.model.tasks import (
@@ -77,6 +77,28 @@ def _str_map(values: Mapping[str, Any] | None, what: str) -> dict[str, str]:
             continue
         try:
             out[k] = _value(v, f"{what}[{k!r}]")
+        except DefinitionError as exc:
+            report("FD601", str(exc))
+    return out
+
+
+def _params_map(value: Any, argument: str) -> dict[str, str]:
+    """``params={...}``: string names; values are strings, numbers, bools or JSON lists/dicts (converted the one
+    documented way).  A list, a string or a value of another type is an FD601, and is left out."""
+    if value is None:
+        return {}
+    if value.__class__ is dict and all(k.__class__ is str and v.__class__ is str for k, v in value.items()):
+        return dict(value)  # the common case: nothing to convert
+    if not isinstance(value, Mapping):
+        wrong_type(argument, Expect("a dict of name -> value", lambda v: False), value)
+        return {}
+    out = {}
+    for name, item in value.items():
+        if not isinstance(name, str):
+            wrong_type(f"{argument} names", STR, name)
+            continue
+        try:
+            out[name] = _value(item, f"{argument}[{name!r}]")
         except DefinitionError as exc:
             report("FD601", str(exc))
     return out
