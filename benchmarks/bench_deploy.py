@@ -144,7 +144,8 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=50)
     parser.add_argument("--tasks", type=int, default=5)
     parser.add_argument("--latency", type=float, default=0.02)
-    parser.add_argument("--runs", type=int, default=3, help="no-op applies to time (median)")
+    parser.add_argument("--runs", type=int, default=3,
+                        help="no-op applies to time, and first applies to repeat after a destroy (medians)")
     parser.add_argument("--concurrency", type=int, default=None, help="default: apply's own default")
     parser.add_argument("--cold", action="store_true", help="also time a no-op apply as a fresh process")
     parser.add_argument("--server-process", action="store_true",
@@ -153,6 +154,8 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="flowdef-bench-deploy-"))
     rows: list[tuple[str, float, int, int, int, str]] = []
     share = None
+    first_list: list[int] = []
+    first_waves: float = 0
     try:
         project = generated_project(tmp, args.jobs, n_tasks=args.tasks, project="bench", name="bench")
         with contextlib.ExitStack() as stack:
@@ -170,9 +173,22 @@ def main() -> int:
                 set_latency(args.latency)
                 conc = ["--concurrency", str(args.concurrency)] if args.concurrency else []
 
-                ws.reset_log()
-                _, t = run(project, "apply", "--target", "prod", *conc)
-                rows.append(("first apply (incl. SDK import)", t, *counts(ws)))
+                # the first apply, then again after `destroy` (a first apply each time: no manifest, no folder,
+                # no job); the target is judged on the median of all of them, not the best
+                firsts = []
+                for i in range(1 + args.runs):
+                    if i:
+                        run(project, "destroy", "--target", "prod", "--yes")
+                    ws.reset_log()
+                    _, t = run(project, "apply", "--target", "prod", *conc)
+                    firsts.append((t, *counts(ws)))
+                    if not i:
+                        rows.append(("first apply (incl. SDK import)", *firsts[0]))
+                first_list = [f[3] for f in firsts]
+                mid = sorted(firsts[1:], key=lambda f: f[0])[len(firsts[1:]) // 2] if args.runs else firsts[0]
+                rows.append((f"first apply again (median of {args.runs})", statistics.median(f[0] for f in firsts[1:])
+                             if args.runs else mid[0], *mid[1:]))
+                first_waves = statistics.median(first_list)
 
                 times = []
                 for _ in range(args.runs):
@@ -225,10 +241,11 @@ def main() -> int:
     print(f"{'step':<34} {'wall':>8} {'requests':>9} {'writes':>7} {'waves':>6}  busiest endpoints")
     for name, t, n, w, waves, top in rows:
         print(f"{name:<34} {t:>7.3f}s {n:>9} {w:>7} {waves:>6}  {top}")
-    first, noop = rows[0], rows[1]
+    noop = rows[2]
     print(f"targets: no-op apply <= 3 waves: {'met' if noop[4] <= 3 else 'MISSED'} ({noop[4]}); "
           f"<= 6 requests: {'met' if noop[2] <= 6 else 'MISSED'} ({noop[2]}); "
-          f"first apply <= 8 waves: {'met' if first[4] <= 8 else 'MISSED'} ({first[4]}); "
+          f"first apply <= 8 waves (median of {len(first_list)}): {'met' if first_waves <= 8 else 'MISSED'} "
+          f"({first_waves:g}; all: {' '.join(map(str, first_list))}); "
           f"in-process no-op <= 0.1 s: {'met' if noop[1] <= 0.1 else 'MISSED'} ({noop[1]:.3f} s)")
     if share is not None:
         full, light, bare, cold, cold_full = share

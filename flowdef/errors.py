@@ -46,5 +46,14 @@ class UserCodeError(FlowdefError):
         self.module = module
 
 
+class Reported(FlowdefError):
+    """A failure already explained to the user (diagnostics printed): ``cli.main`` exits with ``code`` and prints
+    nothing more."""
+
+    def __init__(self, code: int = 1) -> None:
+        super().__init__(f"exit {code}")
+        self.code = code
+
+
 class WorkspaceError(FlowdefError):
     """A call to a Databricks workspace failed (auth, network, API error)."""

@@ -139,10 +139,16 @@ def test_force_break_lock_is_loud(ws, cli, tmp_path):
 
 
 def test_a_lock_whose_process_is_gone_on_this_host_is_stale_at_once(ws, cli, tmp_path):
-    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    from flowdef.deploy.lock import machine_identity, process_start
+
+    dead = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    started = process_start(dead.pid)
+    dead.kill()
     dead.wait()
     project = generated_project(tmp_path, 1)
-    _lock_file(ws, host=socket.gethostname(), pid=dead.pid, lease_until=time.time() + 100)
+    boot_id, pid_ns = machine_identity()
+    _lock_file(ws, host=socket.gethostname(), pid=dead.pid, lease_until=time.time() + 100, boot_id=boot_id,
+               pid_ns=pid_ns, started=started)
     assert cli(project, "apply", "--target", "prod") == 1
     assert f"its process (pid {dead.pid} on {socket.gethostname()}) is gone" in cli.err
     assert cli(project, "apply", "--target", "prod", "--break-lock") == 0, cli.err

@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     skip_teardown = not getattr(args, "_teardown", True)
     from flowdef.cli._common import UsageError
-    from flowdef.errors import ConfigError
+    from flowdef.errors import ConfigError, Reported
     from flowdef.load.project import UnknownTargetError
 
     try:
@@ -130,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(format_text(problems), file=sys.stderr)
         return 1
+    except Reported as exc:  # already explained (e.g. the diagnostics that stop a deploy)
+        return exc.code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -149,8 +151,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _one_line(exc: BaseException) -> str:
+    """The first line of an error, secret-looking values masked (a workspace's answer may echo a token)."""
+    from flowdef.deploy.mask import mask_message
+
     text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    return mask_message(text[0]) if text else type(exc).__name__
 
 
 def main_entry() -> None:

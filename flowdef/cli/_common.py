@@ -44,6 +44,21 @@ def config_and_target(args) -> tuple[ProjectConfig, Target]:
     return open_config(config_path=getattr(args, "config", None), target=getattr(args, "target", None))
 
 
+def prepared(args):
+    """The prologue of ``plan`` and ``apply``: open the project, start reading the workspace in the background (the
+    reads overlap validation and compile), validate and compile.  Returns ``(project, prefetch, desired jobs)``;
+    a project that cannot be deployed is explained and raises :class:`~flowdef.errors.Reported` (exit 1)."""
+    from flowdef.deploy.session import Prefetch, prepare
+
+    opened = project(args)
+    prefetch = Prefetch(opened.target, args, opened.target.root_path)
+    try:
+        return opened, prefetch, prepare(opened, args.command)
+    except BaseException:
+        prefetch.abandon()
+        raise
+
+
 def emit(diags: list[Diagnostic], fmt: str, stream=None) -> None:
     stream = stream or sys.stdout
     if not diags and fmt != "json":

@@ -55,7 +55,9 @@ def fail(exc: BaseException) -> int:
     from flowdef.errors import FlowdefError
 
     if isinstance(exc, FlowdefError):
-        text = str(exc)
+        from flowdef.deploy.mask import mask_message
+
+        text = mask_message(str(exc))
     else:
         from flowdef.deploy.client import describe
 

@@ -39,14 +39,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from flowdef.cli._common import project
-    from flowdef.deploy.session import Prefetch, prepare, terminate_as_interrupt
+    from flowdef.cli._common import prepared
+    from flowdef.deploy.session import terminate_as_interrupt
 
-    opened = project(args)
-    prefetch = Prefetch(opened.target, args, opened.target.root_path)  # reads overlap validate + compile
-    desired = prepare(opened, args.command)
-    if isinstance(desired, int):
-        return desired
+    opened, prefetch, desired = prepared(args)
     if args.prune and getattr(args, "paths", None):
         print("error: --prune needs the whole project: run apply without PATH arguments", file=sys.stderr)
         return 2

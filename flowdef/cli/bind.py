@@ -37,8 +37,6 @@ def _bind(args) -> int:
 
     opened = project(args)
     desired = prepare(opened, args.command)
-    if isinstance(desired, int):
-        return desired
     config, target, proj = opened.config, opened.target, opened.loaded
     try:
         job = find_job(proj, args.job)

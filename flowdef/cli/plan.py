@@ -25,14 +25,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from flowdef.cli._common import project
-    from flowdef.deploy.session import Prefetch, fail, prepare
+    from flowdef.cli._common import prepared
+    from flowdef.deploy.session import fail
 
-    opened = project(args)
-    prefetch = Prefetch(opened.target, args, opened.target.root_path)  # reads overlap validate + compile
-    desired = prepare(opened, args.command)
-    if isinstance(desired, int):
-        return desired
+    opened, prefetch, desired = prepared(args)
     config, target, _proj = opened.config, opened.target, opened.loaded
     from flowdef.deploy.engine import Deployer
     from flowdef.deploy.plan import render_json, render_text

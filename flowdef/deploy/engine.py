@@ -17,7 +17,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import attrs
@@ -35,6 +34,7 @@ from flowdef.deploy.manifest import (
     plain_path,
     stat_of,
 )
+from flowdef.deploy.mask import mask_message
 from flowdef.deploy.plan import (
     CONFLICT,
     CREATE,
@@ -46,6 +46,7 @@ from flowdef.deploy.plan import (
     build_plan,
     is_managed,
 )
+from flowdef.deploy.pool import Pool
 from flowdef.errors import WorkspaceError
 from flowdef.jobsapi.facts import IDENTITY_TAGS, JOB_TAG
 
@@ -117,6 +118,7 @@ class Progress:
         self._lock = threading.Lock()
 
     def step(self, text: str) -> None:
+        text = mask_message(text)  # failures quote the service, which may echo a secret that was sent
         with self._lock:
             self.done += 1
             if not self.quiet:
@@ -124,6 +126,7 @@ class Progress:
                 print(f"[{self.done:>{width}}/{self.total}] {text}", file=self.stream, flush=True)
 
     def note(self, text: str) -> None:
+        text = mask_message(text)
         if not self.quiet:
             with self._lock:
                 print(text, file=self.stream, flush=True)
@@ -151,24 +154,14 @@ class Deployer:
         self._listings: dict[str, dict[str, dict] | None] = {}
         self._uncertain: dict[str, tuple[int, str]] = {}
         self._lock_guard: DeployLock | None = None
+        self._pool = Pool(max(self.concurrency, READ_CONCURRENCY))
 
     # ------------------------------------------------------------------------------------------- reading
 
     def _map(self, fn: Callable, items: list, workers: int | None = None) -> list:
-        """``[fn(i) for i in items]``, ``workers`` at once.  An interrupt (Ctrl-C, SIGTERM) cancels what has not
-        started yet instead of letting the pool run it all, so the lock is released promptly."""
-        workers = workers or self.concurrency
-        if len(items) <= 1 or workers == 1:
-            return [fn(i) for i in items]
-        pool = ThreadPoolExecutor(max_workers=min(workers, len(items)))
-        try:
-            futures = [pool.submit(fn, i) for i in items]
-            return [f.result() for f in futures]
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
-            raise
-        finally:
-            pool.shutdown(wait=False)
+        """``[fn(i) for i in items]``, ``workers`` at once, on the deployer's worker threads (:mod:`.pool`).  An
+        interrupt (Ctrl-C, SIGTERM) cancels what has not started yet, so the lock is released promptly."""
+        return self._pool.map(fn, items, workers or self.concurrency)
 
     def _managed(self, settings: dict) -> bool:
         return is_managed(settings, self.project, self.target)
@@ -365,7 +358,10 @@ class Deployer:
                 if any(r.job_id == job_id for r in state.managed.get(key, [])) and key not in self._uncertain:
                     del manifest.suspects[key]
         finally:
-            self._finish(manifest, progress, lock)
+            try:
+                self._finish(manifest, progress, lock)
+            finally:
+                self._pool.close()
         return outcomes
 
     def _finish(self, manifest: Manifest, progress: Progress, lock: DeployLock | None) -> None:
@@ -602,6 +598,7 @@ class Deployer:
         return Outcome(d.key, "deleted", d.job_id, note=what)
 
     def lock(self, command: str, timeout: float = 0.0, *, folder_known: bool = True) -> DeployLock:
+        self._pool.warm()  # the writers' threads start while the lock's round trips are under way
         return DeployLock(self.ws, self.root, command=command, timeout=timeout, folder_known=folder_known,
                           stream=self.stream)
 

@@ -8,7 +8,11 @@ first: a lock that is no longer ours is never overwritten, and the apply is told
 file only if the id is still ours; SIGTERM and SIGINT release it (the CLI turns SIGTERM into an exception).
 
 A held lock is *stale* when its lease ran out (the holder stopped renewing: killed, or its machine is gone), or
-when its holder is provably dead: same host, and no process with its pid (``os.kill(pid, 0)``).  ``--break-lock``
+when its holder is provably dead.  A host name alone proves nothing (two containers can share one, each with its
+own pid numbers), so the lock also records the kernel's boot id, the holder's pid namespace and the start time of
+its process (Linux ``/proc``): the holder is dead only when all three say "this machine, this process table" and
+its pid is gone or now belongs to a process that started at another time (a reused pid).  Where they cannot be
+read (another OS, a lock of an older flowdef) nobody is judged dead: the lease decides.  ``--break-lock``
 removes only a stale lock; a live one is refused with who holds it, unless ``--force-break-lock`` (a loud
 warning: two applies may then write at once).  A lock written by an older flowdef (no lease) is stale after
 :data:`STALE_AFTER` seconds.
@@ -39,6 +43,32 @@ STALE_AFTER = 30 * 60  # seconds: locks without a lease (older flowdef)
 LEASE = 120.0  # seconds a lock stays live without renewal; renewed every LEASE / 3
 
 
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="ascii", errors="replace") as fh:
+            return fh.read().strip()
+    except OSError:
+        return ""
+
+
+def machine_identity() -> tuple[str, str]:
+    """``(boot id, pid namespace)``: which process table a pid belongs to - the same kernel since its last boot,
+    and the same pid namespace in it (containers sharing a host name differ here).  Empty where unknown."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        namespace = ""
+    return _read("/proc/sys/kernel/random/boot_id"), namespace
+
+
+def process_start(pid: int) -> str:
+    """When process ``pid`` started (clock ticks after boot, ``/proc/<pid>/stat`` field 22); "" when there is no
+    such process or it cannot be told."""
+    text = _read(f"/proc/{pid}/stat")
+    fields = text.rsplit(")", 1)[-1].split()  # the command name, in parentheses, may hold spaces
+    return fields[19] if len(fields) > 19 else ""
+
+
 def lock_path(root: str) -> str:
     return f"{root}/.flowdef/deploy.lock"
 
@@ -59,6 +89,9 @@ class LockInfo:
     created: float  # epoch seconds
     command: str = ""
     lease_until: float = 0.0  # epoch seconds; 0: a lock without a lease (older flowdef)
+    boot_id: str = ""  # the holder's process table: kernel boot id and pid namespace (see machine_identity)
+    pid_ns: str = ""
+    started: str = ""  # the holder process's start time (process_start), to tell a reused pid
 
     def to_json(self) -> bytes:
         return json.dumps(attrs.asdict(self), sort_keys=True).encode("utf-8")
@@ -71,7 +104,9 @@ class LockInfo:
             raw = json.loads(data.decode("utf-8"))
             return cls(id=str(raw["id"]), owner=str(raw.get("owner", "?")), host=str(raw.get("host", "?")),
                        pid=int(raw.get("pid", 0)), created=float(raw.get("created", 0)),
-                       command=str(raw.get("command", "")), lease_until=float(raw.get("lease_until", 0) or 0))
+                       command=str(raw.get("command", "")), lease_until=float(raw.get("lease_until", 0) or 0),
+                       boot_id=str(raw.get("boot_id", "")), pid_ns=str(raw.get("pid_ns", "")),
+                       started=str(raw.get("started", "")))
         except Exception:  # noqa: BLE001 - an unreadable lock is still a lock
             return cls(id="?", owner="?", host="?", pid=0, created=0.0)
 
@@ -85,25 +120,35 @@ class LockInfo:
             text += f", lease {'ends in ' + _age(left) if left >= 0 else 'ran out ' + _age(-left) + ' ago'}"
         return text
 
-    def owner_dead(self) -> bool:
-        """Provably dead: taken on this machine by a process that no longer exists."""
+    def owner_dead(self) -> str | None:
+        """Why the holder is provably dead (None: it may be alive): taken in this very process table (host name,
+        boot id and pid namespace all match) by a process that no longer exists, or whose pid another process
+        has taken since."""
         if self.host != socket.gethostname() or self.pid <= 0:
-            return False
-        if self.pid == os.getpid():
-            return False
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return True
-        except OSError:  # PermissionError: it exists, owned by someone else
-            return False
-        return False
+            return None
+        boot_id, pid_ns = machine_identity()
+        if not (self.boot_id and self.pid_ns and boot_id and pid_ns) or (self.boot_id, self.pid_ns) != (boot_id,
+                                                                                                      pid_ns):
+            return None  # another container (or an older lock): the pid means nothing here
+        now = process_start(self.pid)
+        if not now:
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                return f"its process (pid {self.pid} on {self.host}) is gone"
+            except OSError:  # PermissionError: it exists, owned by someone else
+                return None
+            return None
+        if self.started and now != self.started:
+            return f"its process (pid {self.pid} on {self.host}) is gone; the pid belongs to a newer process now"
+        return None
 
     def stale_reason(self, now: float | None = None, stale_after: float = STALE_AFTER) -> str | None:
         """Why this lock is stale (None: it is live)."""
         now = time.time() if now is None else now
-        if self.owner_dead():
-            return f"its process (pid {self.pid} on {self.host}) is gone"
+        dead = self.owner_dead()
+        if dead:
+            return dead
         if self.lease_until:
             if now > self.lease_until:
                 return f"its lease ran out {_age(int(now - self.lease_until))} ago (the holder stopped renewing it)"
@@ -164,8 +209,10 @@ class DeployLock:
 
     def _new_info(self) -> LockInfo:
         now = time.time()
+        boot_id, pid_ns = machine_identity()
         return LockInfo(id=uuid.uuid4().hex, owner=_user(), host=socket.gethostname(), pid=os.getpid(),
-                        created=now, command=self.command, lease_until=now + self.lease)
+                        created=now, command=self.command, lease_until=now + self.lease, boot_id=boot_id,
+                        pid_ns=pid_ns, started=process_start(os.getpid()))
 
     def _say(self, text: str) -> None:
         print(text, file=self.stream or sys.stderr, flush=True)

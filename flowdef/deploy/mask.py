@@ -8,6 +8,7 @@ value under a name that says it holds one (``password``, ``api_key``...) is mask
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flowdef.validate import secrets
@@ -48,3 +49,32 @@ def leaf_name(path: str) -> str:
     if last == "default" and "]" in path:
         return path.rsplit("[", 1)[-1].split("]", 1)[0]
     return last.split("[", 1)[-1].rstrip("]") if last.endswith("]") else last
+
+
+# A value quoted in free text under a name: ``"password": "x"``, ``password='x'``, ``api_key: x`` - what a service's
+# error message looks like when it echoes the request ("Invalid value for field "password": ..."), and the
+# ``{"name": "api_key", "default": "x"}`` items of a parameters list echoed as JSON.
+_NAMED = re.compile(r"""(?P<q>["']?)(?P<name>[A-Za-z_][\w.\-]*)(?P=q)\s*[:=]\s*"""
+                    r"""(?P<value>"(?:[^"\\]|\\.)*"|'[^']*'|[^\s,;&)}\]]+)""")
+_ITEM = re.compile(r"""["']name["']\s*:\s*["'](?P<name>[^"']+)["']\s*,\s*["'](?:default|value)["']\s*:\s*"""
+                   r"""(?P<value>"(?:[^"\\]|\\.)*"|'[^']*')""")
+
+
+def mask_message(text: str) -> str:
+    """An error message or progress line (often the service's own words, echoing what was sent) with every
+    credential-looking value and every literal value quoted under a secret name (``password``, ``api_key``...)
+    replaced by ``***``."""
+    text = mask_text(text)
+    if ":" not in text and "=" not in text:
+        return text
+
+    def named(m: re.Match) -> str:
+        value = m.group("value")
+        bare = value[1:-1] if value[:1] in "\"'" else value
+        if not (secrets.secret_name(m.group("name")) and secrets.literal_value(bare)) or bare == MASK:
+            return m.group(0)
+        quote = value[0] if value[:1] in "\"'" else ""
+        start = m.start("value") - m.start(0)
+        return m.group(0)[:start] + f"{quote}{MASK}{quote}"
+
+    return _NAMED.sub(named, _ITEM.sub(named, text))

@@ -13,7 +13,7 @@ import attrs
 
 from flowdef.jobsapi.facts import IDENTITY_TAGS, JOB_TAG, PROJECT_TAG, TARGET_TAG
 from flowdef.deploy.diff import Change, diff, short
-from flowdef.deploy.mask import leaf_name, mask, mask_text
+from flowdef.deploy.mask import leaf_name, mask, mask_message, mask_text
 from flowdef.deploy.normalize import JOB_DEFAULTS, TASK_DEFAULTS, comparable
 
 CREATE, UPDATE, UNCHANGED, DELETE, CONFLICT = "create", "update", "unchanged", "delete", "conflict"
@@ -55,7 +55,7 @@ class JobPlan:
         if self.changes:
             out["changes"] = [_masked(c).to_dict() for c in self.changes]
         if self.reason:
-            out["reason"] = self.reason
+            out["reason"] = mask_message(self.reason)
         if self.kind:
             out["kind"] = self.kind
         if self.auto:
@@ -121,7 +121,7 @@ class Plan:
             "permissions": list(self.permissions),
             "removals": list(self.removals),
             "upload_reasons": dict(self.upload_reasons),
-            "notes": list(self.notes),
+            "notes": [mask_message(n) for n in self.notes],
         }
 
 
@@ -259,13 +259,13 @@ def render_text(plan: Plan, *, prune: bool | None = None, verbose_unchanged: boo
         if j.key in plan.permissions:
             lines.append("      ~ permissions: declared permissions will be applied")
         if j.reason:
-            lines.append(f"      {j.reason}")
+            lines.append(f"      {mask_message(j.reason)}")
     for d in plan.deletes:
         note = "" if prune or d.auto else "  (only with --prune)"
         what = "duplicate" if d.kind == "duplicate" else "delete   "
         lines.append(f"  - {what} {d.key} (job {d.job_id})  {json.dumps(mask_text(d.name), ensure_ascii=False)}"
                      f"{note}")
-        lines.append(f"      {d.reason}")
+        lines.append(f"      {mask_message(d.reason)}")
     if plan.uploads:
         reasons = dict(plan.upload_reasons)
         tally: dict[str, int] = {}
@@ -281,7 +281,7 @@ def render_text(plan: Plan, *, prune: bool | None = None, verbose_unchanged: boo
         note = "" if prune else "  (only with --prune)"
         lines.append(f"  - remove    {len(plan.removals)} uploaded artifact(s) no job uses any more{note}")
     for text in plan.notes:
-        lines.append(f"  note: {text}")
+        lines.append(f"  note: {mask_message(text)}")
     n = plan.counts()
     lines.append(
         f"Plan: {n[CREATE]} to create, {n[UPDATE]} to update, {n[UNCHANGED]} unchanged, "

@@ -6,12 +6,13 @@ import contextlib
 import sys
 from typing import Any
 
-from flowdef.errors import WorkspaceError
+from flowdef.errors import Reported, WorkspaceError
 from flowdef.load.project import Project
 
 
-def prepare(project: Project, command: str) -> list | int:
-    """The [Desired] jobs of an opened project (validated, compiled), or an exit code after printing why not."""
+def prepare(project: Project, command: str) -> list:
+    """The [Desired] jobs of an opened project (validated, compiled).  When it cannot be deployed, says why and
+    raises :class:`~flowdef.errors.Reported` (exit 1; ``cli.main`` catches it)."""
     from flowdef.compile import compiler
     from flowdef.deploy.engine import Desired
     from flowdef.diagnostics import format_text, has_errors, summary
@@ -23,7 +24,7 @@ def prepare(project: Project, command: str) -> list | int:
         errors = [d for d in diags if getattr(d, "severity", "error") == "error"] or list(diags)
         print(format_text(errors), file=sys.stderr)
         print(f"{command} stopped: {summary(diags)}; nothing was changed in the workspace", file=sys.stderr)
-        return 1
+        raise Reported(1)
     permissions = getattr(compiler, "permissions", None)  # added by the task-kinds work; optional
     desired = []
     for job in sorted(proj.jobs, key=lambda j: j.key):
@@ -34,7 +35,7 @@ def prepare(project: Project, command: str) -> list | int:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             print(f"error: compiling job {job.key} failed: {first}; nothing was changed in the workspace",
                   file=sys.stderr)
-            return 1
+            raise Reported(1) from None
     return desired
 
 
@@ -57,11 +58,14 @@ class Prefetch:
         self.ws: Any = None
         self.reads: Any = None
         self.error: BaseException | None = None
+        self.abandoned = False
         threading.Thread(target=self._run, args=(target, args, root), name="flowdef-prefetch", daemon=True).start()
 
     def _run(self, target, args, root: str) -> None:
         try:
             self.ws = connect(target, args)
+            if self.abandoned:
+                self.ws.close()
             from flowdef.deploy.engine import first_reads
 
             self.reads = first_reads(self.ws, root)
@@ -69,6 +73,12 @@ class Prefetch:
             self.error = exc
         finally:
             self._done.set()
+
+    def abandon(self) -> None:
+        """Nobody will ask for the result (the project cannot be deployed): stop retrying in the background."""
+        self.abandoned = True
+        if self.ws is not None:
+            self.ws.close()
 
     def result(self) -> tuple[Any, Any]:
         self._done.wait()
@@ -119,8 +129,9 @@ def break_lock_if_asked(ws, root: str, args) -> bool:
 def fail(exc: BaseException) -> int:
     """Print one clear line for a deploy failure; exit code 1."""
     from flowdef.deploy.client import describe
+    from flowdef.deploy.mask import mask_message
 
-    text = str(exc) if isinstance(exc, WorkspaceError) else describe(exc)
+    text = mask_message(str(exc)) if isinstance(exc, WorkspaceError) else describe(exc)
     print(f"error: {text}", file=sys.stderr)
     return 1
 
