@@ -257,8 +257,8 @@ class _Checker:
                 problem = secrets.pair_secret(name, value) if name is not None else None
                 if problem:
                     self._secret(problem, location, path)
-            elif value.__class__ is str and (_plain(value) and (name is None or not secret_name(name))
-                                             or not in_for_each and self.quiet_refs(value)):
+            elif (_plain(value) and (name is None or not secret_name(name))
+                  or not in_for_each and self.quiet_refs(value)):
                 continue  # the common string: no credential, no reference that needs the task to check
             else:
                 self.string(value if isinstance(value, str) else str(value), path, location, host,
