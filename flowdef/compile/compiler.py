@@ -197,6 +197,7 @@ RUNTIME_MODULES = (
     "flowdef.dsl",
     "flowdef.dsl.check",
     "flowdef.dsl.declare",
+    "flowdef.dsl.handles",
     "flowdef.dsl.job",
     "flowdef.dsl.refs",
     "flowdef.errors",

@@ -37,11 +37,7 @@ from flowdef.model.spec import JobSpec, RunIf, TaskSpec
 from flowdef.convert.codegen_parts import (
     _Applied, _attr, _chain, _cron_forms, _docstring, _map, _strings, _stub, identifier,
 )
-from flowdef.model.tasks import (
-    AlertTask, CleanRoomNotebookTask, ConditionTask, DashboardTask, DbtTask, ForEachTask, FunctionTask,
-    NotebookTask, PipelineTask, PowerBiTask, PythonFileTask, PythonWheelTask, RawTask, RunJobTask, SparkJarTask,
-    SqlAlertTask, SqlDashboardTask, SqlFileTask, SqlQueryTask,
-)
+from flowdef.model.tasks import ConditionTask, ForEachTask, FunctionTask, RawTask
 
 _MARK = "\x00"  # brackets an expression's number while a string is split into text and typed references
 

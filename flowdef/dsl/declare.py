@@ -20,7 +20,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, TypedDict
 
-from flowdef._check import refuse_keywords, report, show
+from flowdef._check import STR, Expect, refuse_keywords, report, show, wrong_type
 from flowdef._location import Location, caller_location
 from flowdef.errors import DefinitionError
 from flowdef.model.tasks import (
@@ -60,46 +60,43 @@ def _value(value: Any, what: str) -> str:
     )
 
 
-def _str_map(values: Mapping[str, Any] | None, what: str) -> dict[str, str]:
-    """Parameters as strings.  A value that is not a mapping, a name that is not a string and a value of another
-    type are FD601 diagnostics at the user's line, and are left out (the task still loads)."""
-    if values is None:
+def _params_map(value: Any, argument: str) -> dict[str, str]:
+    """``params={...}``: string names; values are strings, numbers, bools or JSON lists/dicts (converted the one
+    documented way).  A list, a string, a name that is not a string or a value of another type is an FD601 at the
+    user's line, and is left out (the task still loads)."""
+    if value is None:
         return {}
-    if values.__class__ is dict and all(v.__class__ is str for v in values.values()):
-        return {str(k): v for k, v in values.items()}  # the common case, without per-value dispatch
-    if not isinstance(values, Mapping):
-        report("FD601", f"{what} must be a dict of name -> value, got {show(values)}")
+    if value.__class__ is dict:
+        for name, item in value.items():
+            if name.__class__ is not str or item.__class__ is not str:
+                break
+        else:  # the common case, plain strings: nothing to convert
+            return dict(value)
+    if not isinstance(value, Mapping):
+        wrong_type(argument, Expect("a dict of name -> value", lambda v: False), value)
         return {}
     out = {}
-    for k, v in values.items():
-        if not isinstance(k, str):
-            report("FD601", f"{what}: parameter names must be strings, got {show(k)}")
+    for name, item in value.items():
+        if not isinstance(name, str):
+            wrong_type(f"{argument} names", STR, name)
             continue
         try:
-            out[k] = _value(v, f"{what}[{k!r}]")
+            out[name] = _value(item, f"{argument}[{name!r}]")
         except DefinitionError as exc:
             report("FD601", str(exc))
     return out
 
 
 def _str_pairs(values: Mapping[str, Any] | None, what: str) -> tuple[tuple[str, str], ...]:
-    """``_str_map`` as the ``(name, value)`` pairs a task kind stores (what its ``parameters`` converter makes)."""
-    if values is None:
-        return ()
-    if values.__class__ is dict:
-        for k, v in values.items():
-            if k.__class__ is not str or v.__class__ is not str:
-                break
-        else:  # the common case: plain strings, kept in the user's order
-            return tuple(values.items())
-    return tuple(_str_map(values, what).items())
+    """``_params_map`` as the ``(name, value)`` pairs a task kind stores, in the user's order."""
+    return tuple(_params_map(values, what).items())
 
 
 def _argv(params: Mapping[str, Any] | Iterable[Any] | None, what: str = "params") -> list[str]:
     """A dict becomes ``--name value`` pairs, a list is argv as given."""
     if isinstance(params, Mapping):
         argv: list[str] = []
-        for name, value in _str_map(params, what).items():
+        for name, value in _params_map(params, what).items():
             argv += [f"--{name}", value]
         return argv
     if params is None:

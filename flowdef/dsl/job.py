@@ -23,26 +23,32 @@ Example::
 The task kinds other than functions are declared by the methods of :class:`flowdef.dsl.declare.TaskDeclarations`
 (``python_file``, ``notebook``, ``sql``, ``python_wheel``, ``spark_jar``, ``dbt``, ``sql_query``, ``sql_alert``,
 ``sql_dashboard``, ``dashboard``, ``alert``, ``power_bi``, ``pipeline``, ``run_job``, ``clean_room_notebook``,
-``raw_task``), shared with the for-each builder.
+``raw_task``), shared with the for-each builder; the handles they return are in :mod:`flowdef.dsl.handles`.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, Mapping, NoReturn, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, ParamSpec, TypeVar, overload
 
-import attrs
 
 from flowdef._check import (
     BOOL, INT, STR, Expect, check, instance, list_of, register_job, report, wrong_type,
 )
 from flowdef.dsl.check import check_kind
-from flowdef.dsl.declare import CodeOptions, TaskDeclarations, _value, condition_op, given, raw_pairs
+from flowdef.dsl.declare import CodeOptions, TaskDeclarations, _params_map, _value, condition_op, given, raw_pairs
+from flowdef.dsl.handles import (  # INPUT, InputRef: imported from here by flowdef/__init__.py and users
+    INPUT, Branch, ConditionHandle, DependsOn, ForEachHandle, FunctionHandle, InputRef, TaskHandle,
+    _function_location, check_task_function,
+)
+
+__all__ = ["INPUT", "Branch", "ConditionHandle", "DependsOn", "ForEachHandle", "FunctionHandle", "InputRef", "Job",
+           "TaskHandle", "check_task_function"]
 from flowdef._location import Location, caller_location
 from flowdef.model.compute import COMPUTE_TYPES, Compute, Environment, JobCluster, Library
 from flowdef.errors import DefinitionError
 from flowdef.model.spec import Dependency, JobSpec, Param, Retry, RunIf, TaskSpec
-from flowdef.dsl.refs import Params, Ref, Values, quote_name
+from flowdef.dsl.refs import Params
 from flowdef.model.settings import EditMode, GitSource, Health, Notifications, Permission, RunAs
 from flowdef.model.tasks import ConditionTask, ForEachTask, FunctionTask, TaskKind
 from flowdef.model.triggers import TRIGGER_TYPES, Trigger
@@ -58,182 +64,6 @@ _NOT_KEY = re.compile(r"[^\w.\-]+")
 
 def _slug(name: str) -> str:
     return _NOT_KEY.sub("_", name).strip("_") or "job"
-
-
-class TaskHandle:
-    """What a task declaration returns: pass it to ``depends_on=``; ``.values.<name>`` is a task-value reference."""
-
-    __slots__ = ("key", "job", "location", "_values")
-
-    def __init__(self, key: str, job: "Job", location: Location | None) -> None:
-        self.key = key
-        self.job = job
-        self.location = location
-        self._values: Values | None = None
-
-    @property
-    def values(self) -> Values:
-        """``handle.values.<name>`` renders ``{{tasks.<key>.values.<name>}}`` (created on first use)."""
-        if self._values is None:
-            self._values = Values(self.key)
-        return self._values
-
-    def __repr__(self) -> str:
-        return f"<task {self.key!r} of job {self.job.key!r}>"
-
-    def __getattr__(self, name: str) -> Any:
-        if name in ("true", "false"):  # the branches of a condition task, asked of another kind of task
-            raise DefinitionError(
-                f"task {self.key!r} has no .{name} branch: only a condition task (job.condition(...)) has .true and "
-                f".false; to run after {self.key!r} whatever happened, depend on it: depends_on=[{self.key}]",
-                location=caller_location())
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
-
-
-class FunctionHandle(TaskHandle, Generic[P, R]):
-    """A function task's handle; still callable like the original function (handy in unit tests)."""
-
-    __slots__ = ("function",)
-
-    def __init__(self, key: str, job: "Job", location: Location | None, function: Callable[P, R]) -> None:
-        super().__init__(key, job, location)
-        self.function = function
-
-    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        return self.function(*args, **kwargs)
-
-
-class Branch:
-    """One outcome of a condition task: ``depends_on=[check.true]`` compiles to
-    ``{"task_key": "check", "outcome": "true"}`` (the task runs only when the condition held)."""
-
-    __slots__ = ("handle", "outcome")
-
-    def __init__(self, handle: "ConditionHandle", outcome: str) -> None:
-        self.handle = handle
-        self.outcome = outcome
-
-    def _flowdef_dependency(self, job: "Job", location: Location | None) -> Dependency:
-        if self.handle.job is not job:
-            raise DefinitionError(
-                f"depends_on: condition {self.handle.key!r} belongs to job {self.handle.job.key!r}, not to "
-                f"{job.key!r}; a task can only depend on tasks of its own job"
-            )
-        return Dependency(self.handle.key, self.outcome, location)
-
-    def __repr__(self) -> str:
-        return f"<branch {self.outcome} of condition {self.handle.key!r}>"
-
-
-class ConditionHandle(TaskHandle):
-    """A condition task's handle: ``.true`` / ``.false`` are its branches for ``depends_on``.  Depending on the
-    handle itself waits for the condition whatever its outcome."""
-
-    __slots__ = ()
-
-    @property
-    def true(self) -> Branch:
-        return Branch(self, "true")
-
-    @property
-    def false(self) -> Branch:
-        return Branch(self, "false")
-
-
-class ForEachHandle(TaskHandle, TaskDeclarations):
-    """A for-each task's handle.  Declare its one nested task with any task method (``.notebook(...)``,
-    ``.python_file(...)``, ``.sql(...)``, ``.task`` for a function, ...): the method returns this handle, so
-    ``job.for_each(...).notebook(...)`` reads as one declaration and is what ``depends_on=`` takes.
-    ``.nested`` is the nested task's handle (``None`` until declared)."""
-
-    __slots__ = ("nested", "_index")
-
-    def __init__(self, key: str, job: "Job", location: Location | None, index: int) -> None:
-        super().__init__(key, job, location)
-        self.nested: TaskHandle | None = None
-        self._index = index
-
-    def _declare(self, key: str, kind: TaskKind, location: Location | None, options: Mapping[str, Any],
-                 function: Callable | None = None) -> "ForEachHandle":
-        if self.nested is not None:
-            raise DefinitionError(
-                f"for-each task {self.key!r} already runs task {self.nested.key!r}; a for-each task has exactly "
-                "one nested task (to run several steps per element, run a job per element with .run_job(...))",
-                location=location,
-            )
-        for name in ("depends_on", "run_if"):
-            if options.get(name) is not None:
-                raise DefinitionError(
-                    f"the nested task {key!r} of for-each task {self.key!r} cannot take {name}=: put it on "
-                    f"job.for_each({self.key!r}, ...)", location=location,
-                )
-        handle = (FunctionHandle(key, self.job, location, function) if function is not None
-                  else TaskHandle(key, self.job, location))
-        spec = self.job._spec(handle, kind, in_for_each=True, **options)
-        outer = self.job._tasks[self._index]
-        for_each = outer.kind
-        assert isinstance(for_each, ForEachTask)
-        self.job._tasks[self._index] = attrs.evolve(outer, kind=attrs.evolve(for_each, task=spec))
-        self.nested = handle
-        return self
-
-    def task(self, fn: Callable | None = None, /, *, key: str | None = None,
-             params: Mapping[str, Any] | None = None, **options: Unpack[CodeOptions]):
-        """Run a Python function per element (``@job.for_each(...).task`` or ``.task(fn)``); it reads the element
-        from its parameters, e.g. ``.task(process, params={"region": INPUT})``.  Returns this handle."""
-        given(options, CodeOptions)
-
-        def decorate(function: Callable) -> "ForEachHandle":
-            if not callable(function):
-                raise DefinitionError(f".task takes a function, got {function!r}", location=caller_location())
-            location = _function_location(function) or caller_location()
-            check_task_function(function, location)
-            kind = FunctionTask(function.__module__, function.__qualname__, _params_map(params, ".task(params=...)"))
-            return self._declare(key or function.__name__, kind, location, options, function)
-
-        if fn is not None:
-            return decorate(fn)
-        return decorate
-
-    def for_each(self, *args: Any, **kwargs: Any) -> NoReturn:
-        """Not allowed: a for-each task runs exactly one nested task, and that task cannot be a for-each task."""
-        raise DefinitionError(
-            f"for-each tasks cannot be nested: for-each task {self.key!r} cannot run another for-each task; "
-            "run a job per element instead (.run_job(...) on a job that has the inner for_each)",
-            location=caller_location())
-
-
-class InputRef(Ref):
-    """``flowdef.INPUT``: the current element inside a for-each task's nested task (``{{input}}``).
-    ``INPUT.region`` / ``INPUT["region"]`` is a field of an object element (``{{input.region}}``); use the
-    item form for field names that are ``str`` methods (``INPUT["count"]``)."""
-
-    path: tuple[str, ...]
-
-    def __new__(cls, path: tuple[str, ...] = (), location: Location | None = None) -> "InputRef":
-        text = "{{" + ".".join(["input", *(quote_name(p) for p in path)]) + "}}"
-        self = super().__new__(cls, text)
-        self.path = tuple(path)
-        self.location = location
-        return self
-
-    def __getnewargs__(self):  # copy/pickle rebuild from the path, not from the text
-        return (self.path,)
-
-    def __getattr__(self, name: str) -> "InputRef":
-        if name.startswith("_"):
-            raise AttributeError(name)
-        return InputRef((*self.path, name), caller_location())
-
-    def __getitem__(self, name):  # type: ignore[override]
-        if isinstance(name, str):
-            return InputRef((*self.path, name), caller_location())
-        return str.__getitem__(self, name)  # slicing the text still works
-
-
-INPUT = InputRef()
-
-DependsOn = TaskHandle | Branch | str | Iterable[TaskHandle | Branch | str] | None
 
 
 _DEPENDS_ON = Expect("task handles, condition branches (check.true) or task keys", lambda v: False)
@@ -268,28 +98,6 @@ def _items(value: Any, expect: Expect, argument: str) -> tuple:
         wrong_type(argument, Expect(f"a list of {expect.what}", lambda v: False), value)
         return ()
     return tuple(item for i, item in enumerate(value) if check(item, expect, f"{argument}[{i}]") is not None)
-
-
-def _params_map(value: Any, argument: str) -> dict[str, str]:
-    """``params={...}``: string names; values are strings, numbers, bools or JSON lists/dicts (converted the one
-    documented way).  A list, a string or a value of another type is an FD601, and is left out."""
-    if value is None:
-        return {}
-    if value.__class__ is dict and all(k.__class__ is str and v.__class__ is str for k, v in value.items()):
-        return dict(value)  # the common case: nothing to convert
-    if not isinstance(value, Mapping):
-        wrong_type(argument, Expect("a dict of name -> value", lambda v: False), value)
-        return {}
-    out = {}
-    for name, item in value.items():
-        if not isinstance(name, str):
-            wrong_type(f"{argument} names", STR, name)
-            continue
-        try:
-            out[name] = _value(item, f"{argument}[{name!r}]")
-        except DefinitionError as exc:
-            report("FD601", str(exc))
-    return out
 
 
 def _tags_map(value: Any) -> dict[str, str]:
@@ -686,57 +494,9 @@ def _declared_values(values) -> tuple[tuple[str, str], ...]:
         (str(v), "object") for v in values)
 
 
-def _function_location(function: Callable) -> Location | None:
-    code = getattr(function, "__code__", None)
-    if code is None:
-        return None
-    return Location(code.co_filename, code.co_firstlineno)
-
-
 def _operand(value: Any, side: str) -> str:
     try:
         return _value(value, f"job.condition({side})")
     except DefinitionError as exc:
         report("FD601", str(exc))
         return "0"
-
-
-def check_task_function(function: Callable, location: Location | None) -> None:
-    """A function task is called as ``function(ctx)`` on the cluster: one positional argument, the
-    :class:`~flowdef.runtime.TaskContext`.  A function that cannot take it (or needs more) would fail there with a
-    TypeError; say so now, at the ``def``."""
-    import inspect
-
-    try:
-        signature = inspect.signature(function)
-    except (TypeError, ValueError):  # a builtin or C callable: nothing to read
-        return
-    try:
-        signature.bind(None)
-    except TypeError:
-        name = getattr(function, "__name__", repr(function))
-        params = [p for p in signature.parameters.values()
-                  if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.default is p.empty]
-        needs = (f"it takes no argument" if not signature.parameters else
-                 f"it needs {', '.join(p.name for p in params)}" if len(params) > 1 or any(
-                     p.kind is p.KEYWORD_ONLY for p in params) else f"its signature is {name}{signature}")
-        report("FD603", f"function task {name!r} cannot be called with the task context: the job runs "
-                        f"{name}(ctx) with one TaskContext argument, but {needs}; write def {name}(ctx): ... "
-                        "and read parameters from ctx.params", _def_line(function, location))
-
-
-def _def_line(function: Callable, location: Location | None) -> Location | None:
-    """The ``def`` line itself: a decorated function's code starts at its first decorator."""
-    import linecache
-
-    if location is None:
-        return None
-    pattern = re.compile(r"\s*(async\s+)?def\s+" + re.escape(getattr(function, "__name__", "")) + r"\b")
-    for line in range(location.line, location.line + 50):
-        text = linecache.getline(location.file, line)
-        if not text:
-            break
-        if pattern.match(text):
-            return Location(location.file, line)
-    return location
-

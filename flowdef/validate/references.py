@@ -257,8 +257,8 @@ class _Checker:
                 problem = secrets.pair_secret(name, value) if name is not None else None
                 if problem:
                     self._secret(problem, location, path)
-            elif value.__class__ is str and (_plain(value) and (name is None or not secret_name(name))
-                                             or not in_for_each and self.quiet_refs(value)):
+            elif (_plain(value) and (name is None or not secret_name(name))
+                  or not in_for_each and self.quiet_refs(value)):
                 continue  # the common string: no credential, no reference that needs the task to check
             else:
                 self.string(value if isinstance(value, str) else str(value), path, location, host,
@@ -381,7 +381,8 @@ def check(ctx: JobContext) -> list[Diagnostic]:
             c._secret(f"looks like a literal {problem}", job.location, f"tags.{name}")
     # descriptions are shown to every reader of the job (and echoed by plans): no credentials there either
     for where, text, path in [(job.location, job.description, "description")] + [
-            (t.location or job.location, t.description, f"tasks.{t.key}.description") for t in job.tasks]:
+            (t.location or job.location, t.description, f"tasks.{t.key}.description") for t in job.tasks
+            if t.description is not None]:
         problem = secrets.text_secret(text) if isinstance(text, str) else None
         if problem:
             c._secret(f"contains what looks like a literal {problem}", where, path)
