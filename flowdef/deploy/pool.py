@@ -21,7 +21,7 @@ class Pool:
         self.size = max(1, size)
         self._executor: ThreadPoolExecutor | None = None
         self._guard = threading.Lock()
-        self._workers: set[int] = set()
+        self._mine = threading.local()  # .worker is True on this pool's threads
 
     def _get(self) -> ThreadPoolExecutor:
         with self._guard:
@@ -53,12 +53,12 @@ class Pool:
     def map(self, fn: Callable[[Any], Any], items: list, workers: int) -> list:
         """``[fn(i) for i in items]``, at most ``workers`` at once.  An interrupt (Ctrl-C, SIGTERM) cancels what has
         not started yet and waits for what is in flight (so the lock is released promptly and cleanly)."""
-        if len(items) <= 1 or workers <= 1 or threading.get_ident() in self._workers:
+        if len(items) <= 1 or workers <= 1 or getattr(self._mine, "worker", False):
             return [fn(i) for i in items]  # nested use from a worker: inline (a bounded pool would deadlock)
         limit = threading.BoundedSemaphore(workers) if workers < self.size else None
 
         def one(item: Any) -> Any:
-            self._workers.add(threading.get_ident())
+            self._mine.worker = True
             if limit is None:
                 return fn(item)
             with limit:
