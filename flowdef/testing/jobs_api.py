@@ -23,6 +23,8 @@ import copy
 import time
 from typing import Any
 
+import orjson
+
 from flowdef.testing._wire import (
     Request,
     Response,
@@ -59,6 +61,16 @@ PERMISSION_LEVELS = {
 _PRINCIPALS = ("user_name", "group_name", "service_principal_name")
 
 
+def _copy(value: Any) -> Any:
+    """A deep copy of JSON data (what the fake stores and answers).  Through orjson: ~10x faster than
+    ``copy.deepcopy``, which was the largest CPU cost of answering ``jobs/list`` and ``jobs/create`` - and the fake
+    runs in the client's interpreter, where its CPU delays the client's own requests."""
+    try:
+        return orjson.loads(orjson.dumps(value))
+    except (TypeError, orjson.JSONEncodeError):  # not plain JSON (a tuple key, a huge int): the general copy
+        return copy.deepcopy(value)
+
+
 class JobsApi:
     def __init__(self, state: WorkspaceState, options: Options) -> None:
         self.state = state
@@ -74,7 +86,7 @@ class JobsApi:
 
     def _prepare(self, settings: Any, prefix: str, api_version: str) -> dict[str, Any]:
         validate(settings, prefix)
-        stored = copy.deepcopy(settings)
+        stored = _copy(settings)
         if self.options.server_defaults:
             fill_defaults(stored, api_version)
         return stored
@@ -115,9 +127,9 @@ class JobsApi:
             raise invalid("Missing required field: new_settings")
         with self.state.lock:
             previous = self.settings_of(job_id)
-            new = copy.deepcopy(body["new_settings"])
+            new = _copy(body["new_settings"])
             if isinstance(new, dict) and "run_as" not in new and "run_as" in previous:
-                new["run_as"] = copy.deepcopy(previous["run_as"])
+                new["run_as"] = _copy(previous["run_as"])
             self.state.jobs[job_id] = self._prepare(new, "new_settings", self.state.job_meta[job_id].api_version)
         return Response(body={})
 
@@ -128,14 +140,14 @@ class JobsApi:
         if not isinstance(new_settings, dict):
             raise ApiError(400, "MALFORMED_REQUEST", "Could not parse request object: new_settings must be an object")
         with self.state.lock:
-            merged = copy.deepcopy(self.settings_of(job_id))
+            merged = _copy(self.settings_of(job_id))
             for name in body.get("fields_to_remove") or ():
                 _remove_field(merged, str(name))
             for name, value in new_settings.items():
                 if name in KEYED_ARRAYS and isinstance(value, list):
                     merged[name] = _merge_by_key(merged.get(name) or [], value, KEYED_ARRAYS[name])
                 else:
-                    merged[name] = copy.deepcopy(value)
+                    merged[name] = _copy(value)
             self.state.jobs[job_id] = self._prepare(merged, "new_settings", self.state.job_meta[job_id].api_version)
         return Response(body={})
 
@@ -152,7 +164,7 @@ class JobsApi:
         job_id = need_int(req.query, "job_id")
         page = decode_token(req.query["page_token"]) if req.query.get("page_token") else 0
         with self.state.lock:
-            settings = copy.deepcopy(self.settings_of(job_id))
+            settings = _copy(self.settings_of(job_id))
             meta = self.state.job_meta[job_id]
             job: dict[str, Any] = {
                 "job_id": job_id,
@@ -211,7 +223,7 @@ class JobsApi:
         return Response(body=out)
 
     def _base_job(self, job_id: int, expand: bool, api_version: str) -> dict[str, Any]:
-        settings = copy.deepcopy(self.state.jobs[job_id])
+        settings = _copy(self.state.jobs[job_id])
         meta = self.state.job_meta[job_id]
         base: dict[str, Any] = {"job_id": job_id, "creator_user_name": meta.creator_user_name,
                                 "created_time": meta.created_time}
@@ -314,10 +326,10 @@ def _principal_of(entry: dict[str, str]) -> tuple[str, str]:
 
 
 def _merge_by_key(current: list, updates: list, key: str) -> list:
-    merged = [copy.deepcopy(item) for item in current]
+    merged = [_copy(item) for item in current]
     index = {item.get(key): i for i, item in enumerate(merged) if isinstance(item, dict)}
     for item in updates:
-        item = copy.deepcopy(item)
+        item = _copy(item)
         k = item.get(key) if isinstance(item, dict) else None
         if k is not None and k in index:
             merged[index[k]] = item
