@@ -54,9 +54,10 @@ def run(args) -> int:
 
 
 def _apply(args, opened, desired, prefetch) -> int:
-    from flowdef.deploy.engine import Deployer, Outcome, summary
+    from flowdef.deploy.engine import Deployer, Outcome
     from flowdef.deploy.plan import render_text
     from flowdef.deploy.session import break_lock_if_asked, confirm, fail
+    from flowdef.deploy.state import summary
 
     config, target = opened.config, opened.target
     subset = bool(getattr(args, "paths", None))

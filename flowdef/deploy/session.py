@@ -66,7 +66,7 @@ class Prefetch:
             self.ws = connect(target, args)
             if self.abandoned:
                 self.ws.close()
-            from flowdef.deploy.engine import first_reads
+            from flowdef.deploy.state import first_reads
 
             self.reads = first_reads(self.ws, root)
         except BaseException as exc:  # noqa: BLE001 - handed to the main thread by result()
