@@ -95,3 +95,14 @@ def test_mask_message_keeps_ordinary_words_and_masks_named_values():
     assert mask_message(f'"password": "{SECRET}" and client_secret={SECRET}') == \
         '"password": "***" and ***'  # a connection-string assignment is masked whole
     assert mask_message(f"bad {TOKEN}.") == "bad ***."
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_run_masks_the_services_words_about_a_failed_task(ws, cli, tmp_path, fmt):
+    project = generated_project(tmp_path, 1, n_tasks=1)
+    assert cli(project, "apply", "--target", "prod") == 0
+    (job_id,) = managed_jobs(ws, "gen", "prod")["gen_job_000"]
+    ws.fail_task(job_id, "task_0000", error=f"connect failed with token={TOKEN}, password: '{SECRET}'")
+    assert cli(project, "run", "gen_job_000", "--target", "prod", "--format", fmt) != 0
+    clean(cli)
+    assert "connect failed" in cli.out + cli.err  # the message itself is kept

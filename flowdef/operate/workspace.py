@@ -165,7 +165,7 @@ class WorkspaceBackend:
         sql = out.get("sql_output")
         return TaskOutput(task_key=task_key, attempt=int(chosen.get("attempt_number") or 0),
                           state=state.get("result_state") or state.get("life_cycle_state") or "UNKNOWN",
-                          error=out.get("error"), error_trace=out.get("error_trace") or None, logs=out.get("logs"),
+                          error=_message(out.get("error")) or None, error_trace=out.get("error_trace") or None, logs=out.get("logs"),
                           notebook_result=(out.get("notebook_output") or {}).get("result"), sql=sql,
                           truncated=bool(out.get("logs_truncated") or
                                          (out.get("notebook_output") or {}).get("truncated")))
@@ -206,10 +206,18 @@ def _attempts(task: Mapping[str, Any]) -> int:
     return int(task.get("attempt_number") or 0) + 1
 
 
+def _message(text: Any) -> str:
+    """The service's words about a run (its state message, a task's error), secret-looking values masked: they
+    may quote a parameter that was sent (a token) and end up in CI logs."""
+    from flowdef.deploy.mask import mask_message
+
+    return mask_message(str(text or ""))
+
+
 def _error(state: Mapping[str, Any]) -> str | None:
     result = state.get("result_state")
     if result in ("FAILED", "TIMEDOUT", "CANCELED", "INTERNAL_ERROR"):
-        return str(state.get("state_message") or "") or None
+        return _message(state.get("state_message")) or None
     return None
 
 
@@ -256,6 +264,6 @@ def run_view(body: Mapping[str, Any], job_key: str | None, iterations: Mapping[s
     params = {p["name"]: str(p.get("value", p.get("default", ""))) for p in body.get("job_parameters") or ()}
     return RunView(run_id=str(body.get("run_id")), job=job_key, job_id=body.get("job_id"), state=life,
                    result=state.get("result_state") if life in ("TERMINATED", "SKIPPED") else None,
-                   message=str(state.get("state_message") or ""), start=body.get("start_time") or None,
+                   message=_message(state.get("state_message")), start=body.get("start_time") or None,
                    end=body.get("end_time") or None, url=body.get("run_page_url"), params=params, tasks=tasks,
                    repairs=repairs)
