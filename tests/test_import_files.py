@@ -146,6 +146,25 @@ def test_random_jobs_of_every_kind_round_trip(data, tmp_path):
     assert again == payload, source
 
 
+def test_a_for_each_tasks_retry_interval_round_trips_to_the_millisecond(tmp_path):
+    """A for-each task takes no retry= in the DSL, so import writes its retry as raw fields: in milliseconds
+    rounded as the compiler rounds them (522.872 s is 522871.99999999994 ms as a float product; found by the
+    random round trip above)."""
+    from flowdef import Job, Retry
+
+    job = Job("loop")
+    job.for_each("each", inputs='["a","b"]', extra={"max_retries": 2, "min_retry_interval_millis": 522872}
+                 ).notebook("inner", "/Workspace/x")
+    model = job.to_model(module="gen.loop")
+    target = props.TARGET
+    payload = json.loads(json.dumps(compile_job(model, target, props.CONFIG, render_sql=False).payload))
+    (task,) = [t for t in payload["tasks"] if t["task_key"] == "each"]
+    assert task["min_retry_interval_millis"] == 522872
+    again, source = roundtrip(payload, target, props.CONFIG.project, tmp_path)
+    assert again == payload, source
+    assert Retry(2, interval=522.872).interval * 1000 != 522872  # the trap: a float product, not the integer
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # shapes
 

@@ -30,6 +30,7 @@ import attrs
 from flowdef._frozen import frozen
 from flowdef.dsl.declare import options_of
 from flowdef.dsl.job import Job
+from flowdef.wire.encode import retry_fields
 from flowdef.wire.kinds import BY_MODEL
 from flowdef.convert.pysource import Atom, Group, Kw, Node, Pair, Str, call, statement, string
 from flowdef.model.compute import ClusterSpec, Environment, ExistingCluster, JobCluster
@@ -534,11 +535,7 @@ class _Writer:
             if "retry" in allowed:
                 out.append(("retry", self.model(task.retry)))
             else:
-                raw.append(("max_retries", task.retry.max_retries))
-                if task.retry.interval is not None:
-                    raw.append(("min_retry_interval_millis", int(task.retry.interval * 1000)))
-                if task.retry.on_timeout:
-                    raw.append(("retry_on_timeout", True))
+                raw += retry_fields(task.retry).items()  # as the compiler writes them
         if task.timeout_seconds is not None:
             if "timeout" in allowed:
                 out.append(("timeout", Atom(repr(task.timeout_seconds))))

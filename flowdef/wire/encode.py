@@ -14,7 +14,7 @@ from flowdef.jobsapi.placeholders import WORKSPACE_ID, job_placeholder
 from flowdef.load.config import Target
 from flowdef.model.compute import ClusterSpec, Environment, ExistingCluster, JobCluster, Library
 from flowdef.model.settings import GitSource, Health, Notifications, Webhook
-from flowdef.model.spec import JobSpec, TaskSpec
+from flowdef.model.spec import JobSpec, Retry, TaskSpec
 from flowdef.model.triggers import Continuous, Cron, FileArrival, JobCompletion, Periodic, TableUpdate
 from flowdef.wire import kinds
 from flowdef.wire.tasks import EXTERNAL, put, workspace_path
@@ -210,6 +210,17 @@ def permissions(job: JobSpec) -> list[dict] | None:
 # tasks
 
 
+def retry_fields(retry: Retry) -> dict[str, Any]:
+    """A task's retry fields (``max_retries``, ``min_retry_interval_millis``, ``retry_on_timeout``)."""
+    out: dict[str, Any] = {"max_retries": retry.max_retries}
+    if retry.interval is not None:
+        # round, not int: 1.001 s is 1000.9999999999999 ms as a float product
+        out["min_retry_interval_millis"] = round(retry.interval * 1000)
+    if retry.on_timeout:
+        out["retry_on_timeout"] = True
+    return out
+
+
 def task_payload(job: JobSpec, task: TaskSpec, target: Target) -> dict:
     # Each optional field is tested before put() is called: most tasks set few of them.
     out: dict = {"task_key": task.key}
@@ -226,12 +237,7 @@ def task_payload(job: JobSpec, task: TaskSpec, target: Target) -> dict:
     if task.run_if is not None:
         put(out, "run_if", task.run_if)
     if task.retry is not None:
-        out["max_retries"] = task.retry.max_retries
-        if task.retry.interval is not None:
-            # round, not int: 1.001 s is 1000.9999999999999 ms as a float product
-            out["min_retry_interval_millis"] = round(task.retry.interval * 1000)
-        if task.retry.on_timeout:
-            out["retry_on_timeout"] = True
+        out.update(retry_fields(task.retry))
     if task.timeout_seconds is not None:
         put(out, "timeout_seconds", task.timeout_seconds)
     if task.disabled:
