@@ -98,24 +98,32 @@ def second(ctx):
 '''
 
 
-def test_kill_9_mid_run_is_interrupted_and_repairable(project):
+def _signal_once_running(project: Path, argv: list[str], signum: int) -> tuple[int, str, str]:
+    """Run the slow job with ``argv``, send ``signum`` once its first task runs; (exit code, stdout, stderr)."""
     (project / "pipelines" / "slow.py").write_text(SLOW_JOB.replace(", queue=None", ""))
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "flowdef.local", "run", "slow", "--target", "local"], cwd=project,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-m", *argv, "slow", "--target", "local"], cwd=project, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 60
+        seen = []
         while time.monotonic() < deadline:
             line = proc.stdout.readline() if proc.stdout else ""
+            seen.append(line)
             if "first" in line and "RUNNING" in line:
                 break
         else:
             pytest.fail("the run never started its first task")
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
+    return proc.returncode, "".join(seen) + out, err
+
+
+def test_kill_9_mid_run_is_interrupted_and_repairable(project):
+    _signal_once_running(project, ["flowdef.local", "run"], signal.SIGKILL)
     st = status(project, 1)  # reading the records notices the owner is gone
     assert st["state"] == "TERMINATED" and st["result"] == "CANCELED"
     assert "interrupted" in st["message"]
@@ -129,24 +137,8 @@ def test_kill_9_mid_run_is_interrupted_and_repairable(project):
 def test_ctrl_c_while_following_a_local_run_cancels_it_cleanly(project):
     """The local engine runs the job in the command's own process: Ctrl-C cannot leave the run "going on" (the
     workspace's answer); it cancels it, says so, and nothing ends in a traceback."""
-    (project / "pipelines" / "slow.py").write_text(SLOW_JOB.replace(", queue=None", ""))
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-m", "flowdef", "run", "slow", "--target", "local"], cwd=project,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = proc.stdout.readline() if proc.stdout else ""
-            if "first" in line and "RUNNING" in line:
-                break
-        else:
-            pytest.fail("the run never started its first task")
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 1, out + err  # the run ended CANCELED: not a success
+    code, out, err = _signal_once_running(project, ["flowdef", "run"], signal.SIGINT)
+    assert code == 1, out + err  # the run ended CANCELED: not a success
     assert "canceling run 1: this process runs it" in out and "goes on" not in out
     assert "Traceback" not in out + err, err
     st = status(project, 1)
