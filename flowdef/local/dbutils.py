@@ -18,9 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flowdef.local.workspace import LocalWorkspace
-
-MAX_TASK_VALUE_BYTES = 48 * 1024
-
+from flowdef.runtime import json_task_value
 
 class NotebookExit(BaseException):
     """Raised by ``dbutils.notebook.exit``: a BaseException so user ``except Exception`` blocks don't eat it."""
@@ -28,10 +26,6 @@ class NotebookExit(BaseException):
     def __init__(self, value: str) -> None:
         super().__init__(value)
         self.value = value
-
-
-class TaskValueError(ValueError):
-    pass
 
 
 class Widgets:
@@ -73,13 +67,7 @@ class TaskValues:
         self.values: dict[str, Any] = {}
 
     def set(self, key: str, value: Any) -> None:
-        try:
-            text = json.dumps(value)
-        except (TypeError, ValueError) as exc:
-            raise TaskValueError(f"task value {key!r} must be JSON-serialisable: {exc}") from None
-        if len(text.encode("utf-8")) > MAX_TASK_VALUE_BYTES:
-            raise TaskValueError(f"task value {key!r} is larger than 48 KiB once JSON-encoded")
-        self.values[key] = json.loads(text)
+        self.values[key] = json.loads(json_task_value(key, value))
 
     def get(self, taskKey: str, key: str, default: Any = None, debugValue: Any = None) -> Any:
         values = self._upstream.get(taskKey)

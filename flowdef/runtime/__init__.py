@@ -27,6 +27,18 @@ class TaskValueError(ValueError):
     pass
 
 
+def json_task_value(key: str, value: Any) -> str:
+    """``value`` as the JSON text a task value is kept as; :class:`TaskValueError` when it cannot be one (not
+    JSON-serialisable, or over the service's 48 KiB)."""
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError) as exc:
+        raise TaskValueError(f"task value {key!r} must be JSON-serialisable: {exc}") from None
+    if len(text.encode("utf-8")) > MAX_TASK_VALUE_BYTES:
+        raise TaskValueError(f"task value {key!r} is larger than 48 KiB once JSON-encoded")
+    return text
+
+
 class _Store:
     """Where task values live: dbutils on Databricks, a JSON folder locally, memory otherwise."""
 
@@ -84,12 +96,7 @@ class TaskValues:
         expected = self._declared.get(key)
         if expected in ("int", "float", "str", "bool") and not _is_type(value, expected):
             raise TaskValueError(f"task value {key!r} is declared {expected}, got {type(value).__name__}: {value!r}")
-        try:
-            text = json.dumps(value)
-        except (TypeError, ValueError) as exc:
-            raise TaskValueError(f"task value {key!r} must be JSON-serialisable: {exc}") from None
-        if len(text.encode("utf-8")) > MAX_TASK_VALUE_BYTES:
-            raise TaskValueError(f"task value {key!r} is larger than 48 KiB once JSON-encoded")
+        json_task_value(key, value)  # refused here, at the user's call, not when the store writes it
         self._store.set(self._task, key, value)
 
     def get(self, task_key: str, key: str, default: Any = None, debug_value: Any = None) -> Any:
