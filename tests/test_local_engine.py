@@ -199,3 +199,23 @@ def test_a_run_view_never_mixes_two_moments(tmp_path):
     assert (view.state, view.result, view.finished) == ("RUNNING", None, False)
     view = run_view(SimpleNamespace(records=records, data_dir=tmp_path), run_id)
     assert (view.state, view.result, view.finished) == ("TERMINATED", "SUCCESS", True)
+
+
+def test_a_failing_sql_statement_is_named_at_its_template_when_the_lines_match(tmp_path):
+    """The local engine runs the rendered SQL; the user edits the template.  When rendering kept every line, the
+    error names the template and the line is the template's; when it did not (a loop, a multi-line value), it
+    names the rendered file and says which template it comes from."""
+    from flowdef.local.attempt import AttemptRequest, _sql_source
+
+    (tmp_path / "sql_templates").mkdir()
+    (tmp_path / "sql_templates" / "same.sql").write_text("SELECT 1;\nSELECT {{ col }} FROM t;\n")
+    (tmp_path / "sql_templates" / "loop.sql").write_text("{% for c in cols %}\nSELECT {{ c }};\n{% endfor %}\n")
+    rendered = str(tmp_path / ".flowdef" / "build" / "job" / "task.sql")
+    request = AttemptRequest(task={}, job_params={}, data_dir="", project_root=str(tmp_path), root_path="/r",
+                             templates={"/r/sql/same.sql": "sql_templates/same.sql",
+                                        "/r/sql/loop.sql": "sql_templates/loop.sql"})
+    assert _sql_source(request, "/r/sql/same.sql", rendered, "SELECT 1;\nSELECT a FROM t;\n") == (
+        "sql_templates/same.sql", " (in the rendered file .flowdef/build/job/task.sql)")
+    assert _sql_source(request, "/r/sql/loop.sql", rendered, "\nSELECT a;\n\nSELECT b;\n\n\n") == (
+        ".flowdef/build/job/task.sql", " (rendered from sql_templates/loop.sql, whose lines differ)")
+    assert _sql_source(request, "/r/sql/other.sql", rendered, "SELECT 1") == (".flowdef/build/job/task.sql", "")

@@ -65,7 +65,9 @@ def test_failure_then_repair_through_the_cli(project):
     assert states(st) == {"deduplicate_claims": "SUCCESS", "join_tables_create": "FAILED",
                           "join_tables_metrics": "UPSTREAM_FAILED", "join_tables_sample": "UPSTREAM_FAILED"}
     error = next(t["error"] for t in st["tasks"] if t["task_key"] == "join_tables_create")
-    assert "join_tables_create.sql:3: statement 1" in error and "simulated failure" in error
+    # named at the template the user edits (its lines are the rendered file's), the rendered file beside it
+    assert error.startswith("sql_templates/silver/join_tables_create.sql:3: statement 1"), error
+    assert "simulated failure" in error and "(in the rendered file .flowdef/local/build/" in error
     repaired = flowdef(project, "repair", "2", "--failed", "--dependents", "--param", "simulate_failure=false")
     assert repaired.returncode == 0, repaired.stdout + repaired.stderr
     st = json.loads(flowdef(project, "status", "2", "--format", "json").stdout)

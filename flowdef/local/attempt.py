@@ -37,6 +37,7 @@ class AttemptRequest:
     job_key: str = ""
     upstream_values: dict[str, dict[str, Any]] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)  # workspace path -> local file (rendered SQL)
+    templates: dict[str, str] = field(default_factory=dict)  # workspace path of rendered SQL -> its template file
     stdout_path: str | None = None
     stderr_path: str | None = None
 
@@ -151,11 +152,29 @@ def _sql_task(request: AttemptRequest, body: dict[str, Any], result: AttemptResu
     params = {**request.job_params, **{k: str(v) for k, v in (body.get("parameters") or {}).items()}}
     workspace, conn = open_data(request)
     try:
-        out = SqlRunner(conn, workspace, params).run_file(text, os.path.relpath(local, request.project_root)
-                                                          if local.startswith(request.project_root) else local)
+        source, note = _sql_source(request, path, local, text)
+        out = SqlRunner(conn, workspace, params).run_file(text, source, note=note)
     finally:
         conn.close()
     result.columns, result.rows, result.truncated = out.columns, out.rows, out.truncated
+
+
+def _sql_source(request: AttemptRequest, path: str, local: str, text: str) -> tuple[str, str]:
+    """How a failing statement names its file (and a note on where it comes from): the SQL template the user
+    edits when the rendered file kept its lines (each template line rendered to one line: then line N is the
+    template's line N), else the rendered file, naming its template."""
+    shown = os.path.relpath(local, request.project_root) if local.startswith(request.project_root) else local
+    template = request.templates.get(path)
+    if template is None:
+        return shown, ""
+    try:
+        with open(os.path.join(request.project_root, template), encoding="utf-8") as fh:
+            same_lines = fh.read().count("\n") == text.count("\n")
+    except OSError:
+        same_lines = False
+    if same_lines:
+        return template, f" (in the rendered file {shown})"
+    return shown, f" (rendered from {template}, whose lines differ)"
 
 
 class _Globals:

@@ -181,7 +181,8 @@ class Engine:
                         task=work.task, job_params=dict(run.params), data_dir=job.data_dir,
                         project_root=job.project_root, root_path=job.root_path, job_key=job.key,
                         upstream_values={r.key: dict(r.values) for r in run.tasks if r.values},
-                        sources=job.sources, stdout_path=f"{stem}.out", stderr_path=f"{stem}.err",
+                        sources=job.sources, templates=job.templates, stdout_path=f"{stem}.out",
+                        stderr_path=f"{stem}.err",
                     )
                     flight = _Flight(work.key, work.iteration, work.attempt, run.pass_no, Running(request, spare=True),
                                      request, now)

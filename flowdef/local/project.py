@@ -24,6 +24,7 @@ class LocalJob:
     root_path: str
     data_dir: str
     tasks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    templates: dict[str, str] = field(default_factory=dict)  # rendered SQL's workspace path -> its template
 
     def defaults(self) -> dict[str, str]:
         return {p["name"]: str(p.get("default", "")) for p in self.payload.get("parameters") or []}
@@ -57,8 +58,28 @@ def prepare(config: Any, target: Any, job: Any) -> LocalJob:
     return LocalJob(
         key=job.key, payload=payload, sources=sources, project_root=str(config.root),
         root_path=target.root_path, data_dir=str(data_dir),
-        tasks={t["task_key"]: t for t in payload.get("tasks", [])},
+        tasks={t["task_key"]: t for t in payload.get("tasks", [])}, templates=_templates(config, job, payload),
     )
+
+
+def _templates(config: Any, job: Any, payload: dict[str, Any]) -> dict[str, str]:
+    """The workspace path of each SQL file task's rendered file -> its template, relative to the project root."""
+    from flowdef.compile.templates import template_path
+    from flowdef.model.tasks import SqlFileTask
+
+    by_key = {task.key: task for task in job.all_tasks()}
+    out: dict[str, str] = {}
+    for t in payload.get("tasks", []):
+        nested = (t.get("for_each_task") or {}).get("task")
+        for each in (t, nested) if nested else (t,):
+            spec = by_key.get(each.get("task_key"))
+            path = ((each.get("sql_task") or {}).get("file") or {}).get("path")
+            if spec is not None and path and isinstance(spec.kind, SqlFileTask):
+                try:
+                    out[path] = str(template_path(config, spec.kind.template).relative_to(config.root))
+                except ValueError:  # a templates folder outside the project: its full path
+                    out[path] = str(template_path(config, spec.kind.template))
+    return out
 
 
 def attempt_request(job: LocalJob, task_key: str, job_params: dict[str, str],
@@ -74,5 +95,5 @@ def attempt_request(job: LocalJob, task_key: str, job_params: dict[str, str],
     return AttemptRequest(
         task=task, job_params=dict(job_params), data_dir=job.data_dir, project_root=job.project_root,
         root_path=job.root_path, job_key=job.key, upstream_values=task_values, sources=job.sources,
-        stdout_path=stdout_path, stderr_path=stderr_path,
+        templates=job.templates, stdout_path=stdout_path, stderr_path=stderr_path,
     )

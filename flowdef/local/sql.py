@@ -365,12 +365,14 @@ class SqlRunner:
         rows = cur.fetchmany(MAX_OUTPUT_ROWS + 1)
         return columns, rows, len(rows) > MAX_OUTPUT_ROWS
 
-    def run_file(self, text: str, source: str, on_statement: Callable[[Statement], None] | None = None) -> SqlResult:
-        """Run every statement of a SQL file; the result rows are those of the last statement returning rows."""
+    def run_file(self, text: str, source: str, on_statement: Callable[[Statement], None] | None = None,
+                 note: str = "") -> SqlResult:
+        """Run every statement of a SQL file; the result rows are those of the last statement returning rows.
+        A failure names ``source`` and the statement's line, then ``note`` (where the file comes from)."""
         try:
             text = substitute_legacy(text, self.params)
         except SqlTaskError as exc:
-            raise SqlTaskError(f"{source}: {exc}") from None
+            raise SqlTaskError(f"{source}: {exc}{note}") from None
         result = SqlResult()
         for stmt in split_statements(text):
             if on_statement:
@@ -379,7 +381,7 @@ class SqlRunner:
                 out = self.run_statement(stmt.text)
             except SqlTaskError as exc:
                 raise SqlTaskError(
-                    f"{source}:{stmt.line}: statement {stmt.number}: {exc}\n    {_excerpt(stmt.text)}"
+                    f"{source}:{stmt.line}: statement {stmt.number}: {exc}{note}\n    {_excerpt(stmt.text)}"
                 ) from None
             result.statements += 1
             if out is not None:
