@@ -1,4 +1,5 @@
-"""FD605's persistent cache: reused only while a module is unchanged, recomputed on edit, off with FLOWDEF_NO_CACHE."""
+"""FD605's persistent cache: reused while a module's content is unchanged (whatever its modification time, as on a
+fresh checkout), recomputed on edit, off with FLOWDEF_NO_CACHE."""
 
 from __future__ import annotations
 
@@ -48,12 +49,25 @@ def test_edit_invalidates(cache_home, tmp_path):
     mod.write_text(DUP)
     assert _run(tmp_path, mod) == [(3, 5, "FD605")]
     st = os.stat(mod)
-    mod.write_text(CLEAN)  # same size: only the mtime tells
+    mod.write_text(CLEAN)  # same size: only the content tells
     os.utime(mod, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
     assert _run(tmp_path, mod) == []
     mod.write_text(DUP + "x = {1: 0, 1.0: 2}\n")  # size changes too
     os.utime(mod, ns=(st.st_atime_ns, st.st_mtime_ns + 2_000_000))
     assert _run(tmp_path, mod) == [(3, 5, "FD605"), (5, 12, "FD605")]
+
+
+def test_a_fresh_checkout_with_the_cache_folder_restored_uses_it(cache_home, tmp_path, monkeypatch):
+    mod = tmp_path / "m.py"
+    mod.write_text(DUP)
+    assert _run(tmp_path, mod) == [(3, 5, "FD605")]
+    st = os.stat(mod)
+    mod.write_text(DUP)  # the same content written again: a new modification time, as git checkout gives
+    os.utime(mod, ns=(st.st_atime_ns, st.st_mtime_ns + 5_000_000_000))
+    calls = []
+    real = literals.duplicate_keys
+    monkeypatch.setattr(literals, "duplicate_keys", lambda p, s=None: calls.append(p) or real(p, s))
+    assert _run(tmp_path, mod) == [(3, 5, "FD605")] and calls == []
 
 
 def test_other_flowdef_version_is_ignored(cache_home, tmp_path, monkeypatch):

@@ -56,7 +56,7 @@ def _version() -> str:
     """The cache's validity key besides each file's stat: flowdef's version and this check's own revision."""
     import flowdef  # the package is imported by now; read at call time to avoid a cycle at import time
 
-    return f"{getattr(flowdef, '__version__', '?')}/fd605-1"
+    return f"{getattr(flowdef, '__version__', '?')}/fd605-2"  # 2: entries keyed by content
 
 
 class DuplicateKeyCache:
@@ -64,10 +64,11 @@ class DuplicateKeyCache:
     at its dict literals costs more than importing it (the import reads the .pyc, not the source).
 
     One JSON file per project root under flowdef's cache folder (``$XDG_CACHE_HOME/flowdef`` or
-    ``~/.cache/flowdef``, the jinja cache's parent), mapping each module's path to ``(size, mtime_ns)`` and its
-    findings; an entry is used only when the file's size and mtime still match and the cache was written by this
-    flowdef version (the same key Python trusts for .pyc files).  ``FLOWDEF_NO_CACHE=1`` turns it off; an
-    unreadable or unwritable cache just means every module is parsed."""
+    ``~/.cache/flowdef``, the jinja cache's parent), mapping each module's path to ``(size, crc32 of its bytes)``
+    and its findings; an entry is used only when the file's content still matches and the cache was written by
+    this flowdef version.  Keyed by content, not modification time (as jinja's bytecode cache is), so a CI job
+    that restores the cache folder onto a fresh checkout, whose files all have new times, still uses it.
+    ``FLOWDEF_NO_CACHE=1`` turns it off; an unreadable or unwritable cache just means every module is parsed."""
 
     def __init__(self, root: Path) -> None:
         self._file: str | None = None
@@ -93,16 +94,17 @@ class DuplicateKeyCache:
             self._entries = data["files"]
 
     def duplicate_keys(self, path: Path) -> list[Diagnostic]:
-        """:func:`duplicate_keys` of ``path``, from the cache when the file is unchanged."""
+        """:func:`duplicate_keys` of ``path``, from the cache when the file's content is unchanged."""
         if self._file is None:
             return duplicate_keys(path)
         try:
-            st = os.stat(path)
+            data = path.read_bytes()
         except OSError:
             return duplicate_keys(path)
         key = str(path)
+        version = [len(data), crc32(data)]
         entry = self._entries.get(key)
-        if isinstance(entry, list) and len(entry) == 3 and entry[0] == st.st_size and entry[1] == st.st_mtime_ns:
+        if isinstance(entry, list) and len(entry) == 3 and entry[:2] == version:
             try:
                 cached = [diag("FD605", msg, Location(key, line, col)) for line, col, msg in entry[2]]
             except (TypeError, ValueError):  # a damaged entry: compute it again
@@ -110,8 +112,8 @@ class DuplicateKeyCache:
             else:
                 self._used[key] = entry
                 return cached
-        found = duplicate_keys(path)
-        self._used[key] = [st.st_size, st.st_mtime_ns, [
+        found = duplicate_keys(path, data.decode("utf-8", errors="replace"))
+        self._used[key] = [*version, [
             [d.location.line, d.location.column, d.message] for d in found if d.location is not None]]
         self._dirty = True
         return found
