@@ -62,8 +62,10 @@ class _Share:
 def processes_for(modules: int) -> int:
     """How many processes check ``modules`` modules: ``FLOWDEF_WORKERS``, else one per core, at most one per
     ``MIN_SHARE`` modules."""
+    if not hasattr(os, "fork"):  # Windows: no fork, one process
+        return 1
     wanted = os.environ.get("FLOWDEF_WORKERS", "").strip()
-    if wanted:
+    if wanted:  # asked for (on macOS too, where forking after imports is the user's call)
         try:
             return max(1, min(int(wanted), modules or 1))
         except ValueError:
