@@ -126,7 +126,7 @@ def test_a_worker_that_dies_is_an_error_that_says_how_to_go_on(project, monkeypa
         _check(project, 2)
 
 
-def test_how_many_processes(monkeypatch):
+def test_how_many_processes(monkeypatch, capsys):
     monkeypatch.delenv("FLOWDEF_WORKERS", raising=False)
     assert processes_for(MIN_SHARE - 1) == 1  # a small project: this process alone
     cores = len(os.sched_getaffinity(0))
@@ -135,6 +135,9 @@ def test_how_many_processes(monkeypatch):
     assert processes_for(10_000) == 1
     monkeypatch.setenv("FLOWDEF_WORKERS", "3")
     assert processes_for(2) == 2 and processes_for(100) == 3
+    monkeypatch.setenv("FLOWDEF_WORKERS", "many")
+    assert processes_for(MIN_SHARE - 1) == 1
+    assert "FLOWDEF_WORKERS='many' is not a number of processes" in capsys.readouterr().err
     files = [Path(f"m{i}.py") for i in range(10)]
     shares = _split(files, 3)
     assert [len(s) for s in shares] == [4, 3, 3] and [f for s in shares for f in s] == files

@@ -69,7 +69,8 @@ def processes_for(modules: int) -> int:
         try:
             return max(1, min(int(wanted), modules or 1))
         except ValueError:
-            pass
+            print(f"warning: FLOWDEF_WORKERS={wanted!r} is not a number of processes; ignored (set it to 1 to "
+                  "check in one process)", file=sys.stderr)
     if not sys.platform.startswith("linux"):  # fork is Linux's; macOS forks unsafely, Windows not at all
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
