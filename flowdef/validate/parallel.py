@@ -90,7 +90,7 @@ def check_project(config: ProjectConfig, target: Target, paths: list[str] | None
         _preload(compile)
     with _without_cycle_collection():
         workers = [_start(config, target, share, everything, compile) for share in shares[1:]]
-        results = [_check_share(config, target, shares[0] if shares else [], everything, literal_keys, compile,
+        results = [_check_share(config, target, shares[0], everything, literal_keys, compile,
                                 problems)]
         results += [_collect(worker) for worker in workers]
     for result in results[1:]:
@@ -103,7 +103,7 @@ def check_project(config: ProjectConfig, target: Target, paths: list[str] | None
     if compile and not has_errors(diags):
         per_job = sorted((pair for result in results for pair in result.files or ()), key=lambda pair: pair[0])
         files_out = {name: text for _, job_files in per_job for name, text in job_files.items()}
-    return Checked(tuple(diags), len(facts), sum(r.tasks for r in results), files_out, max(1, len(shares)))
+    return Checked(tuple(diags), len(facts), sum(r.tasks for r in results), files_out, len(shares))
 
 
 @contextlib.contextmanager
@@ -123,7 +123,8 @@ def _without_cycle_collection() -> Iterator[None]:
 
 
 def _split(files: list[Path], count: int) -> list[list[Path]]:
-    """``count`` contiguous shares of about equal size (the jobs keep their order: share by share)."""
+    """``count`` contiguous shares of about equal size (the jobs keep their order: share by share); never an
+    empty list (no module: one empty share)."""
     count = max(1, min(count, len(files)))
     size, extra = divmod(len(files), count)
     shares, start = [], 0
